@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// SIMD speed needs a CPU target (see README, "Build flags"); those flags come from the Makefile,
+// never from `unsafeFlags` here, so Tessel stays usable as a versioned SwiftPM dependency.
+let package = Package(
+    name: "Tessel",
+    products: [
+        .library(name: "Tessel", targets: ["Tessel"]),
+        .executable(name: "tessel", targets: ["tessel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        .executableTarget(name: "KernelEmbedder", path: "Sources/KernelEmbedder"),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"]),
+        .target(
+            name: "Tessel",
+            dependencies: ["COpenCL"],
+            plugins: ["EmbedKernels"]
+        ),
+        .executableTarget(
+            name: "tessel",
+            dependencies: ["Tessel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "TesselTests", dependencies: ["Tessel"]),
+    ]
+)

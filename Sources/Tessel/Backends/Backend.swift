@@ -1,0 +1,123 @@
+/// A device's memory and kernels. The tensor layer reaches a backend only through `Dispatch`.
+///
+/// To add a device family (CUDA, Metal), write one folder under `Backends/` with a type that
+/// conforms to `Backend` and a `BackendProvider`, and list the provider in `BackendRegistry`.
+///
+/// Conventions every kernel follows:
+/// - Inputs are `StridedView`s: any strides, including 0 for broadcast axes and negative
+///   offsets never; outputs are fresh contiguous buffers unless stated otherwise.
+/// - All operands of an element-wise kernel have the same shape (the tensor layer has already
+///   broadcast them with stride-0 axes).
+/// - Kernels are enqueued, not awaited: only `read` waits for the device.
+public protocol Backend: AnyObject, Sendable {
+    /// The device this backend drives.
+    var device: Device { get }
+    /// What `tessel devices` prints about it.
+    var info: DeviceInfo { get }
+
+    /// A buffer of `count` elements of 4 bytes, uninitialised.
+    func allocate(count: Int) -> any BackendBuffer
+    /// Copies `bytes` from the host into the start of `buffer`.
+    func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer)
+    /// Waits for pending work, then copies the start of `buffer` into `bytes`.
+    func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer)
+    /// Sets `count` elements to the 32-bit pattern `bits`.
+    func fill(_ buffer: any BackendBuffer, count: Int, bits: UInt32)
+
+    /// Copies `source` into `destination` element by element (same shape and dtype); both may be
+    /// strided, which makes this the kernel behind `contiguous()`, `cat` and slice assignment.
+    func copy(_ source: StridedView, to destination: StridedView)
+    /// Converts `source` to `dtype` into a contiguous buffer.
+    func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer)
+    /// Applies `op` to each element of `x`.
+    func unary(_ op: UnaryOp, _ x: StridedView, into output: any BackendBuffer)
+    /// Applies `op` to each pair of elements; `a` and `b` share one dtype.
+    func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
+    /// `condition != 0 ? a : b` element-wise.
+    func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
+    /// Reduces the trailing `reducedRank` axes of `x`; the output holds one element per index of
+    /// the leading axes (int32 for the arg reductions, flat index into the reduced axes).
+    func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer)
+    /// Batched float32 matrix product: `a` is [batch, m, k], `b` is [batch, k, n], both with any
+    /// strides (so transposed and broadcast operands need no copy); output is contiguous [batch, m, n].
+    func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
+    /// `output[i...] = x[i with axis replaced by index[i...]]`: `index` (int32) has the output's
+    /// shape, `x` the same shape except along `axis`.
+    func gather(_ x: StridedView, axis: Int, index: StridedView, into output: any BackendBuffer)
+}
+
+/// Device memory owned by one backend. Freed (or returned to a pool) when the last reference goes.
+public protocol BackendBuffer: AnyObject, Sendable {
+    /// Capacity in elements of 4 bytes.
+    var count: Int { get }
+}
+
+/// A read-only view of a buffer as the kernels see it.
+public struct StridedView: @unchecked Sendable {
+    public let buffer: any BackendBuffer
+    public let dtype: DType
+    public let layout: Layout
+
+    public init(buffer: any BackendBuffer, dtype: DType, layout: Layout) {
+        self.buffer = buffer
+        self.dtype = dtype
+        self.layout = layout
+    }
+
+    public var shape: [Int] { layout.shape }
+    public var count: Int { layout.count }
+
+    /// The same buffer with another layout.
+    func with(_ layout: Layout) -> StridedView { StridedView(buffer: buffer, dtype: dtype, layout: layout) }
+}
+
+/// Element-wise functions of one operand (float32 unless noted).
+public enum UnaryOp: String, Sendable, CaseIterable {
+    /// `neg` and `abs` also work on int32.
+    case neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, square
+}
+
+/// Element-wise functions of two operands. Comparisons produce `bool`.
+public enum BinaryOp: String, Sendable, CaseIterable {
+    case add, sub, mul, div, pow, maximum, minimum
+    case equal, notEqual, less, lessEqual, greater, greaterEqual
+
+    /// True for the ops whose result is a `bool` mask.
+    public var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+}
+
+/// Reductions over a set of axes.
+public enum ReduceOp: String, Sendable, CaseIterable {
+    case sum, max, min, argmax, argmin
+
+    /// True for the ops whose result is an int32 index.
+    public var isArg: Bool { self == .argmax || self == .argmin }
+}
+
+/// A description of a device, as `tessel devices` prints it.
+public struct DeviceInfo: Sendable {
+    public var backend: String
+    public var name: String
+    public var vendor: String
+    public var computeUnits: Int
+    public var memoryBytes: Int
+    public var maxWorkGroupSize: Int
+    /// Anything else worth printing: SIMD width, driver version, extensions.
+    public var details: [(String, String)]
+
+    public init(backend: String, name: String, vendor: String, computeUnits: Int, memoryBytes: Int,
+                maxWorkGroupSize: Int, details: [(String, String)] = []) {
+        self.backend = backend
+        self.name = name
+        self.vendor = vendor
+        self.computeUnits = computeUnits
+        self.memoryBytes = memoryBytes
+        self.maxWorkGroupSize = maxWorkGroupSize
+        self.details = details
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// A place where tensors live and kernels run: `cpu`, `opencl:0`, ...
+///
+/// The default device comes from `TESSEL_DEVICE` (`cpu`, `opencl`, `opencl:N`), else it is the
+/// best one found: an OpenCL GPU or accelerator over the CPU backend. OpenCL CPU devices (pocl)
+/// are used only when asked for by name. `Device.withDefault(_:_:)` overrides it for a task.
+public struct Device: Hashable, Sendable, CustomStringConvertible {
+    /// The backend family: `"cpu"` or `"opencl"` (or any registered provider's name).
+    public let backend: String
+    /// Index among that family's devices.
+    public let index: Int
+
+    public init(backend: String, index: Int = 0) {
+        self.backend = backend
+        self.index = index
+    }
+
+    /// The SIMD CPU backend.
+    public static let cpu = Device(backend: "cpu")
+
+    /// The `index`-th OpenCL device.
+    public static func opencl(_ index: Int = 0) -> Device { Device(backend: "opencl", index: index) }
+
+    public var description: String { backend == "cpu" ? "cpu" : "\(backend):\(index)" }
+
+    /// Parses `cpu`, `opencl`, `opencl:N`.
+    public init(parsing text: String) throws(TesselError) {
+        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false)
+        guard let family = parts.first, !family.isEmpty, parts.count <= 2 else { throw .invalidDeviceName(text) }
+        var index = 0
+        if parts.count == 2 {
+            guard let parsed = Int(parts[1]), parsed >= 0 else { throw .invalidDeviceName(text) }
+            index = parsed
+        }
+        guard BackendRegistry.provider(named: String(family)) != nil else { throw .invalidDeviceName(text) }
+        self.init(backend: String(family), index: index)
+    }
+
+    @TaskLocal static var taskDefault: Device?
+
+    /// The device new tensors go to when none is named.
+    public static var `default`: Device { taskDefault ?? BackendRegistry.defaultDevice }
+
+    /// Runs `body` with `device` as the default device for tensors created in it.
+    public static func withDefault<R>(_ device: Device, _ body: () throws -> R) rethrows -> R {
+        try $taskDefault.withValue(device, operation: body)
+    }
+
+    /// Every device found on this machine, CPU first.
+    public static var all: [Device] { BackendRegistry.allDevices }
+
+    /// The backend that runs this device's kernels, created (and its kernels built) on first use.
+    public func backend() throws(TesselError) -> any Backend { try BackendRegistry.backend(for: self) }
+
+    /// The backend, or a stop with the error's message: used by tensor operations, which do not throw.
+    var resolvedBackend: any Backend {
+        do { return try backend() } catch { fatalError("\(self): \(error)") }
+    }
+}

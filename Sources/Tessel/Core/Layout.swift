@@ -1,0 +1,140 @@
+/// Shape, strides (in elements) and offset of a view into a buffer. No storage lives here.
+///
+/// A stride of 0 repeats an element: that is how broadcasting works without copying.
+public struct Layout: Equatable, Sendable, CustomStringConvertible {
+    public var shape: [Int]
+    public var strides: [Int]
+    public var offset: Int
+
+    /// A row-major, densely packed layout.
+    public init(contiguous shape: [Int], offset: Int = 0) {
+        self.shape = shape
+        self.strides = Layout.rowMajorStrides(shape)
+        self.offset = offset
+    }
+
+    public init(shape: [Int], strides: [Int], offset: Int) {
+        precondition(shape.count == strides.count, "Layout: shape \(shape) and strides \(strides) differ in rank")
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    public var rank: Int { shape.count }
+    public var count: Int { shape.reduce(1, *) }
+    public var description: String { "Layout(shape: \(shape), strides: \(strides), offset: \(offset))" }
+
+    static func rowMajorStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = running
+            running *= Swift.max(shape[axis], 1)
+        }
+        return strides
+    }
+
+    /// True when the elements are row-major and densely packed (offset may be non-zero).
+    public var isContiguous: Bool {
+        var expected = 1
+        for axis in shape.indices.reversed() where shape[axis] != 1 {
+            if strides[axis] != expected { return false }
+            expected *= shape[axis]
+        }
+        return true
+    }
+
+    /// Merges neighbouring axes that step through memory as one axis, and drops size-1 axes.
+    ///
+    /// Kernels iterate over the collapsed form: a contiguous tensor of any rank becomes rank 1,
+    /// and a broadcast row vector over a matrix stays rank 2. The result always has rank >= 1.
+    func collapsed() -> Layout {
+        Layout.collapse([self])[0]
+    }
+
+    /// Collapses several same-shape layouts together, merging an axis pair only where every
+    /// layout allows it, so the views stay element-for-element aligned.
+    static func collapse(_ layouts: [Layout]) -> [Layout] {
+        let shape = layouts[0].shape
+        for layout in layouts { precondition(layout.shape == shape, "collapse: shapes differ") }
+        var outShape: [Int] = []
+        var outStrides = [[Int]](repeating: [], count: layouts.count)
+        for axis in shape.indices where shape[axis] != 1 {
+            if let last = outShape.indices.last,
+               layouts.indices.allSatisfy({ outStrides[$0][last] == layouts[$0].strides[axis] * shape[axis] }) {
+                outShape[last] *= shape[axis]
+                for i in layouts.indices { outStrides[i][last] = layouts[i].strides[axis] }
+            } else {
+                outShape.append(shape[axis])
+                for i in layouts.indices { outStrides[i].append(layouts[i].strides[axis]) }
+            }
+        }
+        if outShape.isEmpty {
+            return layouts.map { Layout(shape: [1], strides: [1], offset: $0.offset) }
+        }
+        return layouts.indices.map { Layout(shape: outShape, strides: outStrides[$0], offset: layouts[$0].offset) }
+    }
+
+    /// The view with `shape` reached by broadcasting (NumPy rules), using stride 0 for new axes.
+    func broadcast(to target: [Int], op: String) -> Layout {
+        precondition(target.count >= rank, "\(op): cannot broadcast shape \(shape) to \(target)")
+        let lead = target.count - rank
+        var strides = [Int](repeating: 0, count: target.count)
+        for axis in 0..<rank {
+            if shape[axis] == target[lead + axis] {
+                strides[lead + axis] = self.strides[axis]
+            } else {
+                precondition(shape[axis] == 1, "\(op): cannot broadcast shape \(shape) to \(target)")
+            }
+        }
+        return Layout(shape: target, strides: strides, offset: offset)
+    }
+
+    /// The shape two operands broadcast to, or a stop naming the op and both shapes.
+    static func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+        let rank = Swift.max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            precondition(da == db || da == 1 || db == 1,
+                         "\(op): shapes \(a) and \(b) cannot be broadcast together")
+            result[i] = da == 1 ? db : da
+        }
+        return result
+    }
+
+    /// Reorders the axes.
+    func permuted(_ order: [Int]) -> Layout {
+        Layout(shape: order.map { shape[$0] }, strides: order.map { strides[$0] }, offset: offset)
+    }
+
+    /// The same elements seen with a new shape, without copying, when the strides allow it.
+    ///
+    /// Works axis group by axis group (as NumPy's `_attempt_nocopy_reshape`): each run of old axes
+    /// that maps onto a run of new axes must be contiguous within itself.
+    func reshapedView(_ newShape: [Int]) -> Layout? {
+        if isContiguous || count == 0 { return Layout(contiguous: newShape, offset: offset) }
+        let old = zip(shape, strides).filter { $0.0 != 1 }
+        var newStrides = [Int](repeating: 0, count: newShape.count)
+        var oi = 0, ni = 0
+        while ni < newShape.count || oi < old.count {
+            if ni < newShape.count && newShape[ni] == 1 { newStrides[ni] = 1; ni += 1; continue }
+            guard oi < old.count, ni < newShape.count else { return nil }
+            var oldSize = old[oi].0, newSize = newShape[ni]
+            let oStart = oi, nStart = ni
+            while oldSize != newSize {
+                if oldSize < newSize { oi += 1; guard oi < old.count else { return nil }; oldSize *= old[oi].0 }
+                else { ni += 1; guard ni < newShape.count else { return nil }; newSize *= newShape[ni] }
+            }
+            for k in oStart..<oi where old[k].1 != old[k + 1].1 * old[k + 1].0 { return nil }
+            var stride = old[oi].1
+            for k in stride(from: ni, through: nStart, by: -1) {
+                newStrides[k] = stride
+                stride *= newShape[k]
+            }
+            oi += 1; ni += 1
+        }
+        return Layout(shape: newShape, strides: newStrides, offset: offset)
+    }
+}
