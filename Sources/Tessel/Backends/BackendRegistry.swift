@@ -28,12 +28,12 @@ public enum BackendRegistry {
     }
 
     static var allDevices: [Device] {
-        providers.flatMap { provider in (0..<provider.deviceCount).map { Device(backend: provider.name, index: $0) } }
+        providers.flatMap { provider in (0..<provider.deviceCount).map { Device(family: provider.name, index: $0) } }
     }
 
     static func backend(for device: Device) throws(TesselError) -> any Backend {
         if let existing = backends.withLock({ $0[device] }) { return existing }
-        guard let provider = provider(named: device.backend) else { throw .deviceNotFound(device.description) }
+        guard let provider = provider(named: device.family) else { throw .deviceNotFound(device.description) }
         guard device.index < provider.deviceCount else { throw .deviceNotFound(device.description) }
         // Built outside the lock: building kernels can take seconds and may itself need devices.
         let created = try provider.makeBackend(index: device.index)
@@ -58,7 +58,7 @@ public enum BackendRegistry {
         }
         for provider in providers {
             for index in 0..<provider.deviceCount where provider.isAccelerator(index: index) {
-                let device = Device(backend: provider.name, index: index)
+                let device = Device(family: provider.name, index: index)
                 do {
                     _ = try device.backend()
                     return device

@@ -7,22 +7,22 @@ import Foundation
 /// are used only when asked for by name. `Device.withDefault(_:_:)` overrides it for a task.
 public struct Device: Hashable, Sendable, CustomStringConvertible {
     /// The backend family: `"cpu"` or `"opencl"` (or any registered provider's name).
-    public let backend: String
+    public let family: String
     /// Index among that family's devices.
     public let index: Int
 
-    public init(backend: String, index: Int = 0) {
-        self.backend = backend
+    public init(family: String, index: Int = 0) {
+        self.family = family
         self.index = index
     }
 
     /// The SIMD CPU backend.
-    public static let cpu = Device(backend: "cpu")
+    public static let cpu = Device(family: "cpu")
 
     /// The `index`-th OpenCL device.
-    public static func opencl(_ index: Int = 0) -> Device { Device(backend: "opencl", index: index) }
+    public static func opencl(_ index: Int = 0) -> Device { Device(family: "opencl", index: index) }
 
-    public var description: String { backend == "cpu" ? "cpu" : "\(backend):\(index)" }
+    public var description: String { family == "cpu" ? "cpu" : "\(family):\(index)" }
 
     /// Parses `cpu`, `opencl`, `opencl:N`.
     public init(parsing text: String) throws(TesselError) {
@@ -34,7 +34,7 @@ public struct Device: Hashable, Sendable, CustomStringConvertible {
             index = parsed
         }
         guard BackendRegistry.provider(named: String(family)) != nil else { throw .invalidDeviceName(text) }
-        self.init(backend: String(family), index: index)
+        self.init(family: String(family), index: index)
     }
 
     @TaskLocal static var taskDefault: Device?

@@ -128,10 +128,10 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
                 else { ni += 1; guard ni < newShape.count else { return nil }; newSize *= newShape[ni] }
             }
             for k in oStart..<oi where old[k].1 != old[k + 1].1 * old[k + 1].0 { return nil }
-            var stride = old[oi].1
-            for k in stride(from: ni, through: nStart, by: -1) {
-                newStrides[k] = stride
-                stride *= newShape[k]
+            var step = old[oi].1
+            for k in Swift.stride(from: ni, through: nStart, by: -1) {
+                newStrides[k] = step
+                step *= newShape[k]
             }
             oi += 1; ni += 1
         }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The CPU backend: Swift SIMD kernels, spread over all cores for large work.
+///
+/// Its kernels run synchronously on the calling thread (and worker threads it waits for),
+/// so `read` never has anything to wait for.
+final class CPUBackend: Backend {
+    let device = Device.cpu
+    let info: DeviceInfo
+
+    init() {
+        var details: [(String, String)] = [("SIMD width", "\(simdWidth) x float32")]
+        if !simdTargetSet {
+            details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
+        }
+        info = DeviceInfo(backend: "cpu", name: cpuModelName(), vendor: cpuVendorName(),
+                          computeUnits: cpuCoreCount, memoryBytes: Int(ProcessInfo.processInfo.physicalMemory),
+                          maxWorkGroupSize: 1, details: details)
+    }
+
+    func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count) }
+
+    func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        unsafeDowncast(buffer, to: CPUBuffer.self).pointer.copyMemory(from: source, byteCount: bytes.count)
+    }
+
+    func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) {
+        guard let target = bytes.baseAddress, !bytes.isEmpty else { return }
+        target.copyMemory(from: unsafeDowncast(buffer, to: CPUBuffer.self).pointer, byteCount: bytes.count)
+    }
+}
+
+/// The one CPU device.
+enum CPUBackendProvider: BackendProvider {
+    static let name = "cpu"
+    static var deviceCount: Int { 1 }
+    static var unavailableReason: String? { nil }
+    static func isAccelerator(index: Int) -> Bool { false }
+    static func makeBackend(index: Int) throws(TesselError) -> any Backend { CPUBackend() }
+}
+
+/// `model name` from /proc/cpuinfo, or a generic name elsewhere.
+private func cpuModelName() -> String { cpuInfoField("model name") ?? "CPU" }
+private func cpuVendorName() -> String { cpuInfoField("vendor_id") ?? "unknown" }
+
+private func cpuInfoField(_ key: String) -> String? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix(key) {
+        if let colon = line.firstIndex(of: ":") {
+            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+    }
+    return nil
+}

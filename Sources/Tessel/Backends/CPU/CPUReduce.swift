@@ -1,0 +1,208 @@
+// Reductions of the CPU backend. Three shapes of work:
+// - rows: the reduced elements of each output are contiguous (softmax over the last axis, a
+//   full sum); SIMD over the row, and a single huge row is split across cores;
+// - columns: the outputs are contiguous and the reduced axis strides over them (sum over the
+//   batch axis); SIMD across outputs, one pass over memory;
+// - anything else: a strided scalar walk.
+
+/// A reduction's running result: the value, and for argmax/argmin the flat index it came from.
+struct ReducePartial {
+    var value: Double
+    var index: Int
+}
+
+extension CPUBackend {
+    func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer) {
+        let outerRank = x.layout.rank - reducedRank
+        let outer = Layout(shape: Array(x.shape[..<outerRank]), strides: Array(x.layout.strides[..<outerRank]),
+                           offset: x.layout.offset).collapsed()
+        let inner = Layout(shape: Array(x.shape[outerRank...]), strides: Array(x.layout.strides[outerRank...]),
+                           offset: 0).collapsed()
+        let outerCount = outer.count, innerCount = inner.count
+        guard outerCount > 0 else { return }
+        precondition(innerCount > 0 || op == .sum, "\(op.rawValue): cannot reduce over zero elements")
+
+        if x.dtype == .float32, !op.isArg, outer.rank == 1, outer.strides[0] == 1, inner.strides.last != 1,
+           outerCount >= simdWidth {
+            reduceColumns(op, x.cpuBase(Float.self) + outer.offset, inner: inner, outerCount: outerCount,
+                          into: output.cpuPointer(Float.self))
+            return
+        }
+
+        let innerRuns = StridedRuns([inner])
+        let write = UncheckedSendable(output)
+        let isFloat = x.dtype == .float32
+        let base = UncheckedSendable(x.buffer)
+        func reduceOne(_ outerOffset: Int, _ range: Range<Int>) -> ReducePartial {
+            isFloat
+                ? reduceRange(op, base.value.cpuPointer(Float.self) + outerOffset, innerRuns, range)
+                : reduceRange(op, base.value.cpuPointer(Int32.self) + outerOffset, innerRuns, range)
+        }
+        func store(_ partial: ReducePartial, at o: Int) {
+            if op.isArg {
+                write.value.cpuPointer(Int32.self)[o] = Int32(partial.index)
+            } else if isFloat {
+                write.value.cpuPointer(Float.self)[o] = Float(partial.value)
+            } else {
+                write.value.cpuPointer(Int32.self)[o] = Int32(truncatingIfNeeded: Int64(partial.value))
+            }
+        }
+
+        let outerRuns = StridedRuns([outer])
+        if outerCount < cpuCoreCount && innerCount >= elementwiseGrain * 2 {
+            // Few long rows (a full reduction): split each row across cores, then combine in order.
+            for o in 0..<outerCount {
+                var rowOffset = 0
+                outerRuns.forEachRun(in: o..<(o + 1)) { offsets, _ in rowOffset = offsets[0] }
+                let chunks = cpuCoreCount * 4
+                let chunkSize = (innerCount + chunks - 1) / chunks
+                var partials = [ReducePartial](repeating: ReducePartial(value: 0, index: 0), count: chunks)
+                partials.withUnsafeMutableBufferPointer { slots in
+                    let shared = UncheckedSendable(slots)
+                    parallelFor(chunks, grain: 1) { chunkRange in
+                        for c in chunkRange {
+                            let lo = Swift.min(c * chunkSize, innerCount), hi = Swift.min(lo + chunkSize, innerCount)
+                            shared.value[c] = lo < hi ? reduceOne(rowOffset, lo..<hi) : ReducePartial(value: .nan, index: -1)
+                        }
+                    }
+                }
+                store(partials.filter { $0.index >= 0 }.dropFirst().reduce(partials[0]) { combine(op, $0, $1) }, at: o)
+            }
+            return
+        }
+        let grain = Swift.max(1, elementwiseGrain / Swift.max(innerCount, 1))
+        parallelFor(outerCount, grain: grain) { range in
+            // forEachRun visits runs in order, so a counter recovers the flat output index.
+            var o = range.lowerBound
+            outerRuns.forEachRun(in: range) { offsets, length in
+                let start = offsets[0], stride = outerRuns.innerStride(0)
+                for i in 0..<length {
+                    store(reduceOne(start + i * stride, 0..<innerCount), at: o)
+                    o += 1
+                }
+            }
+        }
+    }
+
+    /// Reduces strided columns: out[o] = reduce over j of x[o + offset(j)], vectorised across o.
+    private func reduceColumns(_ op: ReduceOp, _ x: UnsafeMutablePointer<Float>, inner: Layout, outerCount: Int,
+                               into output: UnsafeMutablePointer<Float>) {
+        let runs = StridedRuns([inner])
+        let source = UncheckedSendable(x), target = UncheckedSendable(output)
+        parallelFor(outerCount, grain: Swift.max(simdWidth, elementwiseGrain / Swift.max(inner.count, 1))) { range in
+            let out = target.value
+            let initial: Float = op == .sum ? 0 : (op == .max ? -.infinity : .infinity)
+            for o in range { out[o] = initial }
+            runs.forEachRun(in: 0..<inner.count) { offsets, length in
+                for j in 0..<length {
+                    let row = source.value + offsets[0] + j * runs.innerStride(0)
+                    var o = range.lowerBound
+                    while o + simdWidth <= range.upperBound {
+                        let v = loadVector(row + o), acc = loadVector(out + o)
+                        let combined: Vector<Float>
+                        switch op {
+                        case .sum: combined = acc + v
+                        case .max: combined = cpuMaximum(acc, v)
+                        default: combined = cpuMinimum(acc, v)
+                        }
+                        storeVector(combined, out + o)
+                        o += simdWidth
+                    }
+                    while o < range.upperBound {
+                        let v = row[o]
+                        switch op {
+                        case .sum: out[o] += v
+                        case .max: out[o] = cpuMaximum(out[o], v)
+                        default: out[o] = cpuMinimum(out[o], v)
+                        }
+                        o += 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Combines two partials of adjacent ranges (`a` before `b`), keeping the first index on ties.
+func combine(_ op: ReduceOp, _ a: ReducePartial, _ b: ReducePartial) -> ReducePartial {
+    switch op {
+    case .sum: return ReducePartial(value: a.value + b.value, index: 0)
+    case .max, .argmax:
+        if a.value.isNaN { return a }
+        return b.value.isNaN || b.value > a.value ? b : a
+    case .min, .argmin:
+        if a.value.isNaN { return a }
+        return b.value.isNaN || b.value < a.value ? b : a
+    }
+}
+
+/// Reduces the flat inner elements `range` of one output, starting at `base`.
+@inline(__always)
+func reduceRange<T: SIMDScalar & BinaryRealOrInteger>(_ op: ReduceOp, _ base: UnsafeMutablePointer<T>,
+                                                     _ runs: StridedRuns, _ range: Range<Int>) -> ReducePartial {
+    var result = ReducePartial(value: op == .sum ? 0 : .nan, index: -1)
+    var position = range.lowerBound
+    runs.forEachRun(in: range) { offsets, length in
+        let p = base + offsets[0], stride = runs.innerStride(0)
+        let partial: ReducePartial
+        if op == .sum {
+            partial = ReducePartial(value: T.sumRun(p, stride, length), index: 0)
+        } else {
+            var best = ReducePartial(value: p[0].asDouble, index: position)
+            var i = 1
+            while i < length && !best.value.isNaN {
+                best = combine(op, best, ReducePartial(value: p[i * stride].asDouble, index: position + i))
+                i += 1
+            }
+            partial = best
+        }
+        result = result.index < 0 && op != .sum ? partial : combine(op, result, partial)
+        position += length
+    }
+    return result
+}
+
+/// What the generic reduction loop needs of an element type.
+protocol BinaryRealOrInteger {
+    var asDouble: Double { get }
+    /// Sum of `count` elements at `stride`, accurately (float: blocked SIMD sums added in Double).
+    static func sumRun(_ p: UnsafeMutablePointer<Self>, _ stride: Int, _ count: Int) -> Double
+}
+
+extension Float: BinaryRealOrInteger {
+    var asDouble: Double { Double(self) }
+    static func sumRun(_ p: UnsafeMutablePointer<Float>, _ stride: Int, _ count: Int) -> Double {
+        var total = 0.0
+        if stride != 1 {
+            for i in 0..<count { total += Double(p[i * stride]) }
+            return total
+        }
+        // Blocks short enough that float rounding stays small; their sums accumulate in Double.
+        let block = 4096, width = simdWidth
+        var start = 0
+        while start < count {
+            let end = Swift.min(start + block, count)
+            var acc0 = Vector<Float>(), acc1 = Vector<Float>()
+            var i = start
+            while i + 2 * width <= end {
+                acc0 += loadVector(p + i)
+                acc1 += loadVector(p + i + width)
+                i += 2 * width
+            }
+            var blockSum = (acc0 + acc1).sum()
+            while i < end { blockSum += p[i]; i += 1 }
+            total += Double(blockSum)
+            start = end
+        }
+        return total
+    }
+}
+
+extension Int32: BinaryRealOrInteger {
+    var asDouble: Double { Double(self) }
+    static func sumRun(_ p: UnsafeMutablePointer<Int32>, _ stride: Int, _ count: Int) -> Double {
+        var total: Int64 = 0
+        for i in 0..<count { total &+= Int64(p[i * stride]) }
+        return Double(total)
+    }
+}

@@ -1,0 +1,32 @@
+import Dispatch
+import Foundation
+
+/// Splits `0..<count` into chunks of at least `grain` items and runs them on all cores.
+///
+/// Small work stays on the calling thread: waking a second core costs microseconds, which is
+/// more than an element-wise op on a few thousand floats takes.
+func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+    let workers = Swift.min(cpuCoreCount, count / Swift.max(grain, 1))
+    if workers <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let chunk = (count + workers - 1) / workers
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let start = worker * chunk
+            let end = Swift.min(start + chunk, count)
+            if start < end { shared.value(start..<end) }
+        }
+    }
+}
+
+/// Cores the CPU backend spreads large work over.
+let cpuCoreCount = ProcessInfo.processInfo.activeProcessorCount
+
+/// Carries a value into concurrently running chunks that touch disjoint memory.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

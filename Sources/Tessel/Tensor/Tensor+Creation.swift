@@ -1,0 +1,113 @@
+extension Tensor {
+    /// A tensor from row-major `scalars` with the given shape.
+    ///
+    /// - Throws: `TesselError.elementCountMismatch` when `scalars` does not fill `shape`.
+    public init<S: TensorScalar>(_ scalars: [S], shape: [Int], device: Device = .default) throws(TesselError) {
+        let expected = shape.reduce(1, *)
+        guard scalars.count == expected, shape.allSatisfy({ $0 >= 0 }) else {
+            throw .elementCountMismatch(expected: expected, got: scalars.count, shape: shape)
+        }
+        self = Dispatch.upload(scalars.map(\.storedBits), shape: shape, dtype: S.dtype, device: device)
+    }
+
+    /// A one-dimensional tensor of `scalars`.
+    public init<S: TensorScalar>(_ scalars: [S], device: Device = .default) {
+        self = Dispatch.upload(scalars.map(\.storedBits), shape: [scalars.count], dtype: S.dtype, device: device)
+    }
+
+    /// A zero-dimensional tensor holding one value.
+    public init<S: TensorScalar>(_ scalar: S, device: Device = .default) {
+        self = Dispatch.filled([], dtype: S.dtype, bits: scalar.storedBits, device: device)
+    }
+
+    /// A tensor from nested arrays, `Tensor([[1, 2], [3, 4]])`; the innermost element type sets the dtype.
+    ///
+    /// Ragged nesting is a programmer error and stops with a message.
+    public init<Element: TensorLiteral>(_ nested: [[Element]], device: Device = .default) {
+        var bits: [UInt32] = []
+        let shape = [nested.count] + [Element].literalShape(of: nested, op: "Tensor(_:)", appending: &bits)
+        self = Dispatch.upload(bits, shape: shape, dtype: Element.literalDType, device: device)
+    }
+
+    /// Zeros of `dtype`.
+    public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .default) -> Tensor {
+        Dispatch.filled(shape, dtype: dtype, bits: 0, device: device)
+    }
+
+    /// Ones of `dtype`.
+    public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .default) -> Tensor {
+        full(shape, 1, dtype: dtype, device: device)
+    }
+
+    /// Every element set to `value`, converted to `dtype`.
+    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .default) -> Tensor {
+        let bits: UInt32
+        switch dtype {
+        case .float32: bits = Float(value).bitPattern
+        case .int32: bits = UInt32(bitPattern: Int32(value))
+        case .bool: bits = value != 0 ? 1 : 0
+        }
+        return Dispatch.filled(shape, dtype: dtype, bits: bits, device: device)
+    }
+
+    /// `start, start + step, ...` up to but excluding `end`, as NumPy's `arange`.
+    /// Integer arguments give an int32 tensor.
+    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, device: Device = .default) -> Tensor {
+        precondition(step != 0, "arange: step must not be 0")
+        let values = Array(Swift.stride(from: start, to: end, by: step))
+        return Tensor(values.map { Int32($0) }, device: device)
+    }
+
+    /// Float `arange`: `start, start + step, ...` below `end`.
+    public static func arange(_ start: Float, _ end: Float, step: Float = 1, device: Device = .default) -> Tensor {
+        precondition(step != 0, "arange: step must not be 0")
+        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        return Tensor((0..<count).map { start + Float($0) * step }, device: device)
+    }
+
+    /// The `n` x `m` identity matrix (`m` defaults to `n`).
+    public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32, device: Device = .default) -> Tensor {
+        let columns = m ?? n
+        let one = dtype == .float32 ? Float(1).bitPattern : 1
+        var bits = [UInt32](repeating: 0, count: n * columns)
+        for i in 0..<Swift.min(n, columns) { bits[i * columns + i] = one }
+        return Dispatch.upload(bits, shape: [n, columns], dtype: dtype, device: device)
+    }
+}
+
+/// Element types and nested arrays accepted by `Tensor(_ nested:)`.
+public protocol TensorLiteral {
+    /// The dtype of the innermost elements.
+    static var literalDType: DType { get }
+    /// Appends the elements of `values` in row-major order and returns the shape below the outer axis.
+    static func literalShape(of values: [Self], op: String, appending bits: inout [UInt32]) -> [Int]
+}
+
+extension TensorLiteral where Self: TensorScalar {
+    public static var literalDType: DType { dtype }
+    public static func literalShape(of values: [Self], op: String, appending bits: inout [UInt32]) -> [Int] {
+        bits.append(contentsOf: values.map(\.storedBits))
+        return []
+    }
+}
+
+extension Float: TensorLiteral {}
+extension Double: TensorLiteral {}
+extension Int: TensorLiteral {}
+extension Int32: TensorLiteral {}
+extension Bool: TensorLiteral {}
+
+extension Array: TensorLiteral where Element: TensorLiteral {
+    public static var literalDType: DType { Element.literalDType }
+    public static func literalShape(of values: [[Element]], op: String, appending bits: inout [UInt32]) -> [Int] {
+        guard let first = values.first else { return [0] }
+        var shape: [Int]? = nil
+        for row in values {
+            precondition(row.count == first.count, "\(op): ragged nested array (rows of \(first.count) and \(row.count))")
+            let inner = [row.count] + Element.literalShape(of: row, op: op, appending: &bits)
+            precondition(shape == nil || shape == inner, "\(op): ragged nested array (shapes \(shape!) and \(inner))")
+            shape = inner
+        }
+        return shape!
+    }
+}

@@ -1,0 +1,71 @@
+/// An n-dimensional array of `float32`, `int32` or `bool` values on one device.
+///
+/// A `Tensor` is a view: a shared buffer on a device plus a `Layout` (shape, strides, offset).
+/// Views (`reshape`, `permute`, slicing, `expand`) share the buffer and copy nothing; every
+/// operation returns a new tensor and never changes its inputs. Operations run on the device the
+/// operands live on; mixing devices is a programmer error (move one with `to(_:)`).
+///
+/// ```swift
+/// let x = Tensor([[1, 2], [3, 4]], device: .opencl(0))
+/// let y = (x * 2 + 1).relu().sum(axis: 1)   // tensor([7., 15.], device: opencl:0)
+/// ```
+public struct Tensor: Sendable {
+    let storage: TensorStorage
+    /// Shape, strides and offset of this view into `storage`.
+    public let layout: Layout
+
+    init(storage: TensorStorage, layout: Layout) {
+        self.storage = storage
+        self.layout = layout
+    }
+
+    /// Size of each axis.
+    public var shape: [Int] { layout.shape }
+    /// Strides in elements (0 on broadcast axes).
+    public var strides: [Int] { layout.strides }
+    /// Element offset of this view into its buffer.
+    public var offset: Int { layout.offset }
+    /// Number of axes.
+    public var rank: Int { layout.rank }
+    /// Number of elements.
+    public var count: Int { layout.count }
+    /// Element type.
+    public var dtype: DType { storage.dtype }
+    /// Where the data lives and kernels run.
+    public var device: Device { storage.backend.device }
+    /// True when the elements are densely packed in row-major order.
+    public var isContiguous: Bool { layout.isContiguous }
+
+    /// The view the kernels take.
+    var view: StridedView { StridedView(buffer: storage.buffer, dtype: dtype, layout: layout) }
+
+    /// Another view of the same buffer.
+    func viewing(_ layout: Layout) -> Tensor { Tensor(storage: storage, layout: layout) }
+
+    /// Normalises a possibly negative axis, stopping with a message naming `op` when out of range.
+    func axis(_ axis: Int, op: String, rank: Int? = nil) -> Int {
+        let rank = rank ?? self.rank
+        let normalised = axis < 0 ? axis + rank : axis
+        precondition(normalised >= 0 && normalised < Swift.max(rank, 1),
+                     "\(op): axis \(axis) out of range for shape \(shape)")
+        return normalised
+    }
+}
+
+/// A device buffer together with the backend that owns it and the element type it holds.
+final class TensorStorage: Sendable {
+    let buffer: any BackendBuffer
+    let backend: any Backend
+    let dtype: DType
+
+    init(buffer: any BackendBuffer, backend: any Backend, dtype: DType) {
+        self.buffer = buffer
+        self.backend = backend
+        self.dtype = dtype
+    }
+
+    /// Fresh uninitialised storage for `count` elements.
+    convenience init(count: Int, dtype: DType, backend: any Backend) {
+        self.init(buffer: backend.allocate(count: count), backend: backend, dtype: dtype)
+    }
+}
