@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Tessel
 
@@ -117,6 +118,28 @@ final class OpenCLRuntimeTests: XCTestCase {
         XCTAssertEqual(pool.stats.cachedBytes, 4096, "the cache stays within its byte cap")
         XCTAssertEqual(pool.stats.activeBytes, 0)
         XCTAssertEqual(pool.stats.peakBytes, 8192)
+    }
+
+    func testConcurrentLaunchesFromSeveralThreads() throws {
+        let backend = try backend()
+        // Each thread launches the same kernels with its own arguments and frees buffers as it
+        // goes: the launch lock and the pool lock must keep every result intact.
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for step in 0..<20 {
+                let count = 100 + thread * 37 + step
+                let a = backend.allocate(count: count), b = backend.allocate(count: count), out = backend.allocate(count: count)
+                backend.fill(a, count: count, bits: Float(thread).bitPattern)
+                backend.fill(b, count: count, bits: Float(step).bitPattern)
+                let layout = Layout(contiguous: [count])
+                backend.binary(.mul, StridedView(buffer: a, dtype: .float32, layout: layout),
+                               StridedView(buffer: b, dtype: .float32, layout: layout), into: out)
+                var result = [Float](repeating: 0, count: count)
+                result.withUnsafeMutableBytes { backend.read(out, into: $0) }
+                if result.contains(where: { $0 != Float(thread * step) }) { failures.withLock { $0 += 1 } }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, 0)
     }
 
     // MARK: Element-wise

@@ -6,8 +6,13 @@ import Foundation
 ///
 /// Ops enqueue their kernel and return; only `read` waits for the device. Because the queue is
 /// in order, each kernel sees the results of every kernel enqueued before it.
+///
+/// Get one with `try Device.opencl(index).backend() as? OpenCLBackend` to reach the extras
+/// below (memory statistics, profiling).
 public final class OpenCLBackend: Backend {
+    /// `opencl:N`.
     public let device: Device
+    /// Name, vendor and limits of the device, with details such as its type, driver and GEMM tiling.
     public let info: DeviceInfo
     let probe: CLDeviceProbe
     let context: CLHandle
