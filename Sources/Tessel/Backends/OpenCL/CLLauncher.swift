@@ -1,0 +1,147 @@
+import COpenCL
+import Synchronization
+
+/// One argument of a kernel launch, in the kernel's parameter order.
+enum CLArg {
+    /// A `__global` pointer.
+    case buffer(CLBuffer)
+    /// An `int` (checked to fit in 32 bits).
+    case int(Int)
+    /// A `uint`.
+    case uint(UInt32)
+    /// A struct made only of `int` fields, passed by value (host and device layouts agree
+    /// because every field is 4 bytes with 4-byte alignment).
+    case ints([Int32])
+    /// `__local` memory of this many bytes.
+    case local(bytes: Int)
+}
+
+/// A kernel of a built program.
+final class CLKernel: Sendable {
+    let handle: CLHandle
+    let name: String
+    /// `CL_KERNEL_WORK_GROUP_SIZE`: can be below the device's limit for register-hungry kernels.
+    let maxWorkGroupSize: Int
+
+    init(handle: CLHandle, name: String, maxWorkGroupSize: Int) {
+        self.handle = handle
+        self.name = name
+        self.maxWorkGroupSize = maxWorkGroupSize
+    }
+
+    /// The largest power of two up to `preferred` that the kernel accepts as a 1-D work-group.
+    func workGroupSize(preferred: Int) -> Int {
+        var size = 1
+        while size * 2 <= Swift.min(preferred, maxWorkGroupSize) { size *= 2 }
+        return size
+    }
+}
+
+/// How long one profiled kernel ran on the device.
+public struct CLKernelTiming: Sendable {
+    /// The kernel's function name in `Kernels/*.cl`.
+    public let kernel: String
+    /// From `CL_PROFILING_COMMAND_START` to `CL_PROFILING_COMMAND_END`.
+    public let nanoseconds: UInt64
+}
+
+/// Sets arguments and enqueues kernels on one in-order queue.
+///
+/// `clSetKernelArg` changes state stored in the shared `cl_kernel`, so two threads launching the
+/// same kernel could interleave their arguments: the lock covers setting them and the enqueue
+/// that captures them. Launches never wait for the device.
+final class CLLauncher: Sendable {
+    private struct State {
+        var profiling = false
+        var events: [(kernel: String, event: CLHandle)] = []
+    }
+
+    let queue: CLHandle
+    private let state = Mutex(State())
+
+    init(queue: CLHandle) {
+        self.queue = queue
+    }
+
+    /// Enqueues `kernel` over a 1-D range of `count` work-items, rounded up to whole work-groups
+    /// (kernels check their index against the count they are given).
+    func launch(_ kernel: CLKernel, count: Int, _ args: [CLArg]) {
+        guard count > 0 else { return }
+        let local = kernel.workGroupSize(preferred: 256)
+        launch(kernel, global: [(count + local - 1) / local * local], local: [local], args)
+    }
+
+    /// Enqueues `kernel` over `global` work-items in groups of `local` (nil: the driver chooses).
+    func launch(_ kernel: CLKernel, global: [Int], local: [Int]?, _ args: [CLArg]) {
+        guard global.allSatisfy({ $0 > 0 }) else { return }
+        let raw = kernel.handle.raw
+        state.withLock { state in
+            for (index, arg) in args.enumerated() {
+                let position = cl_uint(index)
+                let status: cl_int
+                switch arg {
+                case .buffer(let buffer):
+                    var memory: cl_mem? = buffer.memory.raw
+                    status = clSetKernelArg(raw, position, MemoryLayout<cl_mem?>.size, &memory)
+                case .int(let value):
+                    precondition(value >= Int(Int32.min) && value <= Int(Int32.max),
+                                 "\(kernel.name): argument \(index) = \(value) does not fit in 32 bits")
+                    var narrow = Int32(value)
+                    status = clSetKernelArg(raw, position, 4, &narrow)
+                case .uint(var value):
+                    status = clSetKernelArg(raw, position, 4, &value)
+                case .ints(let fields):
+                    status = fields.withUnsafeBytes { clSetKernelArg(raw, position, $0.count, $0.baseAddress) }
+                case .local(let bytes):
+                    status = clSetKernelArg(raw, position, bytes, nil)
+                }
+                clMust(status, "clSetKernelArg(\(kernel.name), \(index))")
+            }
+            var event: cl_event?
+            let localSizes = local ?? []
+            let profiling = state.profiling
+            let status = global.withUnsafeBufferPointer { globalSizes in
+                localSizes.withUnsafeBufferPointer { localPointer in
+                    withUnsafeMutablePointer(to: &event) { eventPointer in
+                        clEnqueueNDRangeKernel(queue.raw, raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                                               local == nil ? nil : localPointer.baseAddress, 0, nil,
+                                               profiling ? eventPointer : nil)
+                    }
+                }
+            }
+            clMust(status, "clEnqueueNDRangeKernel(\(kernel.name))")
+            if let event { state.events.append((kernel.name, CLHandle(event, release: clReleaseEvent))) }
+        }
+    }
+
+    /// Waits until every enqueued command has finished.
+    func finish() {
+        clMust(clFinish(queue.raw), "clFinish")
+    }
+
+    /// Starts recording an event per launch (discarding any earlier recording).
+    func startProfiling() {
+        state.withLock { state in
+            state.profiling = true
+            state.events = []
+        }
+    }
+
+    /// Stops recording, waits for the recorded kernels and returns how long each ran, in launch order.
+    func stopProfiling() -> [CLKernelTiming] {
+        let recorded = state.withLock { state in
+            state.profiling = false
+            defer { state.events = [] }
+            return state.events
+        }
+        finish()
+        return recorded.map { kernel, event in
+            var start: cl_ulong = 0, end: cl_ulong = 0
+            clMust(clGetEventProfilingInfo(event.raw, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil),
+                   "clGetEventProfilingInfo")
+            clMust(clGetEventProfilingInfo(event.raw, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil),
+                   "clGetEventProfilingInfo")
+            return CLKernelTiming(kernel: kernel, nanoseconds: end >= start ? end - start : 0)
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import COpenCL
+import Foundation
+
+/// The backend of one OpenCL device: one context, one in-order queue (with profiling enabled),
+/// a caching allocator and the kernels of `Kernels/*.cl`, all built when the backend is created.
+///
+/// Ops enqueue their kernel and return; only `read` waits for the device. Because the queue is
+/// in order, each kernel sees the results of every kernel enqueued before it.
+///
+/// Get one with `try Device.opencl(index).backend() as? OpenCLBackend` to reach the extras
+/// below (memory statistics, profiling).
+public final class OpenCLBackend: Backend {
+    /// `opencl:N`.
+    public let device: Device
+    /// Name, vendor and limits of the device, with details such as its type, driver and GEMM tiling.
+    public let info: DeviceInfo
+    let probe: CLDeviceProbe
+    let context: CLHandle
+    let launcher: CLLauncher
+    let allocator: CLAllocator
+    let kernelCache: KernelCache
+    let gemmTile: CLGemmTile
+    /// Every kernel of every family, by function name; read-only after `init`.
+    let kernels: [String: CLKernel]
+
+    /// The family whose source is prepended to every other family (`Kernels/common.cl`).
+    static let preludeFamily = "common"
+
+    init(probe: CLDeviceProbe, index: Int, cacheDirectory: URL? = KernelCache.defaultDirectory) throws(TesselError) {
+        self.probe = probe
+        device = Device.opencl(index)
+        var status: cl_int = CL_SUCCESS
+        var id: cl_device_id? = probe.id
+        guard let rawContext = clCreateContext(nil, 1, &id, nil, nil, &status), status == CL_SUCCESS else {
+            throw .openCL(call: "clCreateContext", code: status)
+        }
+        context = CLHandle(rawContext, release: clReleaseContext)
+        // Profiling costs nothing until an event is asked for, and lets benchmarks time kernels.
+        guard let rawQueue = clCreateCommandQueue(rawContext, probe.id, cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE),
+                                                  &status), status == CL_SUCCESS else {
+            throw .openCL(call: "clCreateCommandQueue", code: status)
+        }
+        launcher = CLLauncher(queue: CLHandle(rawQueue, release: clReleaseCommandQueue))
+        allocator = CLAllocator(context: context,
+                                cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes))
+        kernelCache = KernelCache(context: context, device: probe.id, deviceName: probe.name,
+                                  driverVersion: probe.driverVersion, directory: cacheDirectory)
+
+        let sources = EmbeddedKernels.sources
+        let prelude = sources[OpenCLBackend.preludeFamily] ?? ""
+        var kernels: [String: CLKernel] = [:]
+        for family in sources.keys.sorted() where family != OpenCLBackend.preludeFamily && family != "gemm" {
+            for kernel in try OpenCLBackend.build(family, prelude + "\n" + sources[family]!, options: "", kernelCache) {
+                kernels[kernel.name] = kernel
+            }
+        }
+        // GEMM: the largest tiling the device accepts; a build whose kernel allows fewer
+        // work-items than its tile needs (register pressure) falls back to the next size.
+        var chosen: CLGemmTile?
+        let gemmSource = prelude + "\n" + (sources["gemm"] ?? "")
+        for tile in CLGemmTile.candidates(maxWorkGroupSize: probe.maxWorkGroupSize, localMemoryBytes: probe.localMemoryBytes) {
+            let built = try OpenCLBackend.build("gemm", gemmSource, options: tile.buildOptions, kernelCache)
+            if let gemm = built.first(where: { $0.name == "gemm_f32" }), gemm.maxWorkGroupSize >= tile.threads {
+                kernels[gemm.name] = gemm
+                chosen = tile
+                break
+            }
+        }
+        guard let chosen else {
+            throw .deviceInitFailed(device: "opencl:\(index) (\(probe.name))",
+                                    reason: "no GEMM tiling fits its work-group or local memory limits")
+        }
+        gemmTile = chosen
+        self.kernels = kernels
+        info = probe.deviceInfo(extra: [("GEMM", chosen.summary)])
+    }
+
+    /// Builds (or loads from the disk cache) one family and creates all its kernels.
+    private static func build(_ family: String, _ source: String, options: String,
+                              _ cache: KernelCache) throws(TesselError) -> [CLKernel] {
+        let program = try cache.program(family: family, source: source, options: options)
+        var count: cl_uint = 0
+        try clCheck(clCreateKernelsInProgram(program.raw, 0, nil, &count), "clCreateKernelsInProgram")
+        var raw = [cl_kernel?](repeating: nil, count: Int(count))
+        try clCheck(clCreateKernelsInProgram(program.raw, count, &raw, nil), "clCreateKernelsInProgram")
+        return raw.compactMap { $0 }.map { kernel in
+            let name = clInfoString { clGetKernelInfo(kernel, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), $0, $1, $2) }
+            var groupSize = 0
+            _ = clGetKernelWorkGroupInfo(kernel, cache.device, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+                                         MemoryLayout<Int>.size, &groupSize, nil)
+            // A kernel holds a reference to its program, so the program may go when this returns.
+            return CLKernel(handle: CLHandle(kernel, release: clReleaseKernel), name: name,
+                            maxWorkGroupSize: Swift.max(groupSize, 1))
+        }
+    }
+
+    // MARK: Public extras
+
+    /// Active, cached and peak bytes of the buffer pool.
+    public var memoryStats: CLMemoryStats { allocator.stats }
+
+    /// Releases every cached (freed) buffer back to the driver.
+    public func emptyMemoryCache() { allocator.trimCache(to: 0) }
+
+    /// Waits until every enqueued kernel and copy has finished.
+    public func synchronize() { launcher.finish() }
+
+    /// Starts timing each kernel launched from now on (with OpenCL event profiling).
+    public func startProfiling() { launcher.startProfiling() }
+
+    /// Stops timing; waits for the timed kernels and returns their device times in launch order.
+    public func stopProfiling() -> [CLKernelTiming] { launcher.stopProfiling() }
+
+    /// How many kernel families this backend loaded from the disk cache instead of compiling.
+    public var kernelFamiliesLoadedFromDisk: Int { kernelCache.loadsFromDisk }
+
+    // MARK: Memory
+
+    public func allocate(count: Int) -> any BackendBuffer { allocator.allocate(count: count) }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer) {
+        let target = clBuffer(buffer)
+        precondition(bytes.count <= target.count * 4, "write: \(bytes.count) bytes into a buffer of \(target.count * 4)")
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        // Blocking: the caller's memory is only borrowed for this call.
+        clMust(clEnqueueWriteBuffer(launcher.queue.raw, target.memory.raw, cl_bool(CL_TRUE), 0, bytes.count, source,
+                                    0, nil, nil), "clEnqueueWriteBuffer")
+    }
+
+    public func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) {
+        let source = clBuffer(buffer)
+        precondition(bytes.count <= source.count * 4, "read: \(bytes.count) bytes from a buffer of \(source.count * 4)")
+        guard let target = bytes.baseAddress, !bytes.isEmpty else { return }
+        // Blocking, and after everything enqueued before it (in-order queue): the one sync point.
+        clMust(clEnqueueReadBuffer(launcher.queue.raw, source.memory.raw, cl_bool(CL_TRUE), 0, bytes.count, target,
+                                   0, nil, nil), "clEnqueueReadBuffer")
+    }
+
+    public func fill(_ buffer: any BackendBuffer, count: Int, bits: UInt32) {
+        let target = clBuffer(buffer)
+        precondition(count <= target.count, "fill: \(count) elements into a buffer of \(target.count)")
+        launcher.launch(kernel("fill_u32"), count: count, [.int(count), .buffer(target), .uint(bits)])
+    }
+
+    // MARK: Helpers
+
+    /// The kernel named `name` (built with the backend, so a miss is a bug in this file).
+    func kernel(_ name: String) -> CLKernel {
+        guard let kernel = kernels[name] else { preconditionFailure("OpenCL kernel \(name) does not exist") }
+        return kernel
+    }
+
+    /// `buffer` as this backend's buffer type, or a stop naming the mistake.
+    func clBuffer(_ buffer: any BackendBuffer) -> CLBuffer {
+        guard let buffer = buffer as? CLBuffer, buffer.allocator === allocator else {
+            preconditionFailure("\(device): given a buffer of another device")
+        }
+        return buffer
+    }
+
+    /// The buffer of `view`, after checking that every element of the layout lies inside it
+    /// (a kernel reading outside would corrupt memory silently instead of stopping).
+    func checked(_ buffer: any BackendBuffer, _ layout: Layout, _ op: String) -> CLBuffer {
+        let target = clBuffer(buffer)
+        guard layout.count > 0 else { return target }
+        var low = layout.offset, high = layout.offset
+        for (size, stride) in zip(layout.shape, layout.strides) {
+            if stride > 0 { high += (size - 1) * stride } else { low += (size - 1) * stride }
+        }
+        precondition(low >= 0 && high < target.count,
+                     "\(op): \(layout) reaches outside its buffer of \(target.count) elements")
+        return target
+    }
+}

@@ -1,0 +1,102 @@
+// Element-wise ops of the OpenCL backend: copy, cast, unary, binary, select and gather, all
+// launched through `launchElementwise` (see `Kernels/elementwise.cl` for the kernel conventions).
+
+extension OpenCLBackend {
+    /// Launches `name_1d` or `name_nd` over operands of one shape (inputs first, then the output),
+    /// followed by `extra` arguments.
+    ///
+    /// The layouts are collapsed together first, so contiguous operands (and stride-0 scalars)
+    /// take the 1-D kernel; more than `CLViewArgs.maxRank` axes after collapsing are split into
+    /// one launch per index of the leading axis.
+    func launchElementwise(_ name: String, _ operands: [(buffer: CLBuffer, layout: Layout)], extra: [CLArg] = []) {
+        let count = operands[0].layout.count
+        guard count > 0 else { return }
+        precondition(count < Int(Int32.max), "\(name): \(count) elements exceed the 32-bit indices of the kernels")
+        let layouts = Layout.collapse(operands.map(\.layout))
+        if layouts[0].rank > CLViewArgs.maxRank {
+            for index in 0..<layouts[0].shape[0] {
+                launchElementwise(name, operands.indices.map { (operands[$0].buffer, CLViewArgs.slice(layouts[$0], at: index)) },
+                                  extra: extra)
+            }
+            return
+        }
+        var args: [CLArg] = [.int(count)]
+        if layouts[0].rank == 1 {
+            for (operand, layout) in zip(operands, layouts) {
+                args += [.buffer(operand.buffer), .int(layout.offset), .int(layout.strides[0])]
+            }
+            launcher.launch(kernel(name + "_1d"), count: count, args + extra)
+        } else {
+            args.append(CLViewArgs.shape(layouts[0]))
+            for (operand, layout) in zip(operands, layouts) {
+                args += [.buffer(operand.buffer), CLViewArgs.view(layout)]
+            }
+            launcher.launch(kernel(name + "_nd"), count: count, args + extra)
+        }
+    }
+
+    /// The operand for `view` (bounds-checked).
+    func operand(_ view: StridedView, _ op: String) -> (buffer: CLBuffer, layout: Layout) {
+        (checked(view.buffer, view.layout, op), view.layout)
+    }
+
+    /// A contiguous output of `shape` at the start of `buffer`.
+    func output(_ buffer: any BackendBuffer, _ shape: [Int], _ op: String) -> (buffer: CLBuffer, layout: Layout) {
+        let layout = Layout(contiguous: shape)
+        return (checked(buffer, layout, op), layout)
+    }
+
+    /// "f" for float32 kernels, "i" for int32 and bool ones.
+    static func suffix(_ dtype: DType) -> String { dtype == .float32 ? "f" : "i" }
+
+    public func copy(_ source: StridedView, to destination: StridedView) {
+        precondition(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
+        launchElementwise("copy_u32", [operand(source, "copy"), operand(destination, "copy")])
+    }
+
+    public func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer) {
+        let name: String
+        switch (source.dtype, dtype) {
+        case (.float32, .int32): name = "cast_f2i"
+        case (.float32, .bool): name = "cast_f2b"
+        case (.int32, .float32), (.bool, .float32): name = "cast_i2f"
+        case (.int32, .bool): name = "cast_i2b"
+        default: name = "copy_u32" // same dtype, or bool -> int32 (already 0 / 1)
+        }
+        launchElementwise(name, [operand(source, "cast"), self.output(output, source.shape, "cast")])
+    }
+
+    public func unary(_ op: UnaryOp, _ x: StridedView, into output: any BackendBuffer) {
+        if x.dtype != .float32 {
+            precondition([.neg, .abs, .relu, .square].contains(op), "\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
+        }
+        launchElementwise("unary_\(op.rawValue)_\(Self.suffix(x.dtype))",
+                          [operand(x, op.rawValue), self.output(output, x.shape, op.rawValue)])
+    }
+
+    public func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
+        precondition(a.dtype == b.dtype && a.shape == b.shape,
+                     "binary \(op.rawValue): operands differ (\(a.dtype) \(a.shape), \(b.dtype) \(b.shape))")
+        launchElementwise("binary_\(op.rawValue)_\(Self.suffix(a.dtype))",
+                          [operand(a, op.rawValue), operand(b, op.rawValue), self.output(output, a.shape, op.rawValue)])
+    }
+
+    public func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
+        precondition(condition.shape == a.shape && a.shape == b.shape,
+                     "select: shapes \(condition.shape), \(a.shape) and \(b.shape) differ")
+        launchElementwise("select_u32", [operand(condition, "select"), operand(a, "select"), operand(b, "select"),
+                                         self.output(output, a.shape, "select")])
+    }
+
+    public func gather(_ x: StridedView, axis: Int, index: StridedView, into output: any BackendBuffer) {
+        precondition(axis >= 0 && axis < x.layout.rank && index.layout.rank == x.layout.rank,
+                     "gather: axis \(axis) of \(x.shape) with index \(index.shape)")
+        let source = checked(x.buffer, x.layout, "gather")
+        // x seen with the index's shape and the gathered axis frozen at 0 (see Kernels/gather.cl).
+        var frozen = x.layout
+        frozen.shape = index.shape
+        frozen.strides[axis] = 0
+        launchElementwise("gather_u32", [operand(index, "gather"), (source, frozen), self.output(output, index.shape, "gather")],
+                          extra: [.int(x.layout.strides[axis]), .int(x.shape[axis])])
+    }
+}
