@@ -4,16 +4,8 @@ public enum TensorIndex: Sendable {
     case at(Int)
     /// A range with a positive step; `nil` bounds mean the start or end of the axis.
     case range(start: Int?, end: Int?, step: Int)
-    /// Inserts a size-1 axis.
-    case newAxis
-
-    /// The whole axis.
-    public static let all = TensorIndex.range(start: nil, end: nil, step: 1)
-
-    /// Every `step`-th position of `range`.
-    public static func stride(_ range: Range<Int>, by step: Int) -> TensorIndex {
-        .range(start: range.lowerBound, end: range.upperBound, step: step)
-    }
+    /// Inserts a size-1 axis (spelled `.newAxis` in a subscript).
+    case insertAxis
 }
 
 /// Things that can stand in a tensor subscript.
@@ -51,7 +43,7 @@ extension Tensor {
         var axis = 0
         for index in indices {
             switch index {
-            case .newAxis:
+            case .insertAxis:
                 shape.append(1)
                 strides.append(0)
             case .at(let position):
@@ -79,5 +71,17 @@ extension Tensor {
         shape += self.shape[axis...]
         strides += layout.strides[axis...]
         return viewing(Layout(shape: shape, strides: strides, offset: offset))
+    }
+}
+
+// Lets `.all`, `.newAxis` and `.stride` stand in a subscript list (SE-0299).
+extension TensorIndexConvertible where Self == TensorIndex {
+    /// The whole axis.
+    public static var all: TensorIndex { .range(start: nil, end: nil, step: 1) }
+    /// Inserts a size-1 axis.
+    public static var newAxis: TensorIndex { .insertAxis }
+    /// Every `step`-th position of `range`.
+    public static func stride(_ range: Range<Int>, by step: Int) -> TensorIndex {
+        .range(start: range.lowerBound, end: range.upperBound, step: step)
     }
 }
