@@ -21,7 +21,7 @@ public enum BackendRegistry {
     static let providers: [any BackendProvider.Type] = [CPUBackendProvider.self, OpenCLBackendProvider.self]
 
     private static let backends = Mutex<[Device: any Backend]>([:])
-    private static let noticeGiven = Mutex(false)
+    private static let debugNoticeGiven = Mutex(false)
 
     static func provider(named name: String) -> (any BackendProvider.Type)? {
         providers.first { $0.name == name }
@@ -36,6 +36,9 @@ public enum BackendRegistry {
         guard let provider = provider(named: device.family) else { throw .deviceNotFound(device.description) }
         guard device.index < provider.deviceCount else { throw .deviceNotFound(device.description) }
         // Built outside the lock: building kernels can take seconds and may itself need devices.
+        #if DEBUG
+        noticeOnce("this binary was built without optimisation: kernels will be slow (build with `make` or -c release)")
+        #endif
         let created = try provider.makeBackend(index: device.index)
         return backends.withLock { table in
             if let raced = table[device] { return raced }
@@ -67,6 +70,10 @@ public enum BackendRegistry {
                 }
             }
         }
+        let missing = providers.compactMap { provider in provider.unavailableReason.map { "\(provider.name): \($0)" } }
+        if !missing.isEmpty {
+            notice("\(missing.joined(separator: "; ")); using the CPU backend")
+        }
         return .cpu
     }()
 
@@ -75,9 +82,10 @@ public enum BackendRegistry {
         FileHandle.standardError.write(Data("tessel: \(message)\n".utf8))
     }
 
-    /// Prints `message` the first time any caller asks, and never again in this process.
+    /// Prints `message` the first time any caller asks, and never again in this process
+    /// (one flag: it serves the debug-build warning only).
     static func noticeOnce(_ message: String) {
-        let first = noticeGiven.withLock { given in
+        let first = debugNoticeGiven.withLock { given in
             defer { given = true }
             return !given
         }

@@ -1,0 +1,36 @@
+# The README's two commands: `make run` (set up, build, run the main job) and `make test`.
+# Both install what is missing first (Debian packages; needs root or sudo).
+
+SIMD_FLAGS := $(shell sh scripts/simd-flags.sh)
+RELEASE    := -c release $(SIMD_FLAGS)
+APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo
+
+.PHONY: deps build run test devices clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v swift >/dev/null || { echo "Swift 6 is needed: https://swift.org/install"; exit 1; }
+
+build: deps
+	swift build $(RELEASE)
+
+# Until training lands: list the devices, then run a small computation on each.
+run: build
+	.build/release/tessel devices
+	.build/release/tessel demo
+
+# Release mode: SIMD kernels in a debug build run ~300x slower. `-enable-testing` keeps
+# `@testable import` working. No --parallel: it hides XCTest's summary line when all pass.
+test: deps
+	swift test $(RELEASE) -Xswiftc -enable-testing
+
+devices: build
+	.build/release/tessel devices
+
+clean:
+	rm -rf .build
