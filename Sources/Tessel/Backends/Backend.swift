@@ -21,6 +21,8 @@ public protocol Backend: AnyObject, Sendable {
     func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer)
     /// Waits for pending work, then copies the start of `buffer` into `bytes`.
     func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer)
+    /// Waits until every enqueued kernel and copy has finished (benchmarks time with this).
+    func synchronize()
     /// Sets `count` elements to the 32-bit pattern `bits`.
     func fill(_ buffer: any BackendBuffer, count: Int, bits: UInt32)
 

@@ -18,20 +18,32 @@ enum Dispatch {
         return output
     }
 
-    /// A tensor holding `bits` (already in the dtype's 4-byte format), uploaded from the host.
-    static func upload(_ bits: [UInt32], shape: [Int], dtype: DType, device: Device) -> Tensor {
+    /// A tensor holding `bytes` (4 bytes per element, already in the dtype's format), uploaded from the host.
+    static func upload(_ bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType, device: Device) -> Tensor {
         let backend = device.resolvedBackend
         let output = empty(shape, dtype: dtype, on: backend)
-        bits.withUnsafeBytes { backend.write($0, to: output.storage.buffer) }
+        precondition(bytes.count == output.count * 4, "upload: \(bytes.count) bytes for shape \(shape)")
+        backend.write(bytes, to: output.storage.buffer)
         return output
     }
 
-    /// The elements of `x` in row-major order as raw 4-byte patterns (waits for the device).
-    static func download(_ x: Tensor) -> [UInt32] {
+    static func upload(_ bits: [UInt32], shape: [Int], dtype: DType, device: Device) -> Tensor {
+        bits.withUnsafeBytes { upload($0, shape: shape, dtype: dtype, device: device) }
+    }
+
+    /// Copies the elements of `x` in row-major order into `bytes` (waits for the device).
+    static func download(_ x: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
+        precondition(bytes.count == x.count * 4, "download: \(bytes.count) bytes for shape \(x.shape)")
         let source = x.isContiguous && x.offset == 0 ? x : copy(x)
-        var bits = [UInt32](repeating: 0, count: x.count)
-        bits.withUnsafeMutableBytes { source.storage.backend.read(source.storage.buffer, into: $0) }
-        return bits
+        source.storage.backend.read(source.storage.buffer, into: bytes)
+    }
+
+    /// The elements of `x` in row-major order as raw 4-byte patterns.
+    static func download(_ x: Tensor) -> [UInt32] {
+        [UInt32](unsafeUninitializedCapacity: x.count) { buffer, initialized in
+            download(x, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = x.count
+        }
     }
 
     /// A contiguous copy of `x` on the same device.

@@ -7,12 +7,20 @@ extension Tensor {
         guard scalars.count == expected, shape.allSatisfy({ $0 >= 0 }) else {
             throw .elementCountMismatch(expected: expected, got: scalars.count, shape: shape)
         }
-        self = Dispatch.upload(scalars.map(\.storedBits), shape: shape, dtype: S.dtype, device: device)
+        self = Tensor.uploading(scalars, shape: shape, device: device)
     }
 
     /// A one-dimensional tensor of `scalars`.
     public init<S: TensorScalar>(_ scalars: [S], device: Device = .default) {
-        self = Dispatch.upload(scalars.map(\.storedBits), shape: [scalars.count], dtype: S.dtype, device: device)
+        self = Tensor.uploading(scalars, shape: [scalars.count], device: device)
+    }
+
+    /// Uploads `scalars`; Float and Int32 arrays go as they lie in memory, without a per-element pass.
+    private static func uploading<S: TensorScalar>(_ scalars: [S], shape: [Int], device: Device) -> Tensor {
+        if S.self == Float.self || S.self == Int32.self {
+            return scalars.withUnsafeBytes { Dispatch.upload($0, shape: shape, dtype: S.dtype, device: device) }
+        }
+        return Dispatch.upload(scalars.map(\.storedBits), shape: shape, dtype: S.dtype, device: device)
     }
 
     /// A zero-dimensional tensor holding one value.

@@ -2,6 +2,13 @@ extension Tensor {
     /// The elements in row-major order, converted to `T` (waits for the device).
     public func scalars<T: TensorScalar>(as type: T.Type = T.self) -> [T] {
         let source = T.dtype == dtype ? self : cast(T.dtype)
+        if T.self == Float.self || T.self == Int32.self {
+            // Their stored bits are their memory: read straight into the array.
+            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                Dispatch.download(source, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            }
+        }
         return Dispatch.download(source).map(T.init(storedBits:))
     }
 

@@ -85,6 +85,9 @@ extension Tensor {
         return viewing(layout.broadcast(to: target, op: "expand"))
     }
 
+    /// A densely packed copy that shares nothing with `self`, as PyTorch's `clone()`.
+    public func clone() -> Tensor { Dispatch.copy(self) }
+
     /// A densely packed copy, or `self` when it already is.
     public func contiguous() -> Tensor { isContiguous ? self : Dispatch.copy(self) }
 

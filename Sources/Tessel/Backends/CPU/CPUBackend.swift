@@ -20,6 +20,9 @@ final class CPUBackend: Backend {
 
     func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count) }
 
+    /// Nothing to wait for: CPU kernels finish before they return.
+    func synchronize() {}
+
     func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         unsafeDowncast(buffer, to: CPUBuffer.self).pointer.copyMemory(from: source, byteCount: bytes.count)

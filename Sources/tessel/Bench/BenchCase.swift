@@ -1,0 +1,139 @@
+import Tessel
+
+/// One benchmark: a kernel family at one shape, with the work it does per run.
+struct BenchCase {
+    /// Kernel family, as named by `--ops`.
+    let family: String
+    /// Human-readable shape, e.g. `1024x1024x1024` or `16777216`.
+    let shape: String
+    /// Floating-point operations per run (0 when bandwidth is the measure).
+    let flops: Double
+    /// Bytes read and written per run, at least once each.
+    let bytes: Double
+    /// Makes the inputs on `device` and returns the operation to time.
+    let prepare: (Device) -> () -> Void
+
+    /// GEMM reports GFLOP/s; every other family is memory-bound and reports GB/s.
+    var isComputeBound: Bool { family == "gemm" }
+}
+
+/// The families `tessel bench` knows, and the cases for each at the requested sizes.
+enum BenchSuite {
+    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transfer"]
+
+    /// Default GEMM shapes: squares, and the shapes an MNIST MLP runs (batch 128).
+    static let defaultGemmShapes: [(Int, Int, Int)] = [
+        (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+        (128, 784, 128), (128, 128, 10), (784, 128, 128),
+    ]
+    static let defaultElementCounts = [1 << 20, 1 << 24]
+
+    static func cases(families: [String], gemmShapes: [(Int, Int, Int)], elementCounts: [Int]) -> [BenchCase] {
+        families.flatMap { family -> [BenchCase] in
+            switch family {
+            case "gemm": return gemmShapes.map(gemm)
+            case "unary": return elementCounts.map(unary)
+            case "add": return elementCounts.map(add)
+            case "broadcast": return elementCounts.flatMap { [broadcastRow($0), broadcastColumn($0)] }
+            case "sum": return elementCounts.flatMap { [sumAll($0), sumLastAxis($0), sumFirstAxis($0)] }
+            case "softmax": return elementCounts.map(softmaxRows)
+            case "transfer": return elementCounts.flatMap { [upload($0), download($0)] }
+            default: return []
+            }
+        }
+    }
+
+    /// A [rows, columns] split of `count` elements with 1024-wide rows (MNIST-like batches are narrower,
+    /// but wide rows are where reduction kernels differ).
+    private static func matrix(_ count: Int) -> (Int, Int) { (Swift.max(count / 1024, 1), Swift.min(count, 1024)) }
+
+    static func gemm(_ shape: (Int, Int, Int)) -> BenchCase {
+        let (m, k, n) = shape
+        return BenchCase(family: "gemm", shape: "\(m)x\(k)x\(n)", flops: 2 * Double(m * n * k),
+                         bytes: 4 * Double(m * k + k * n + m * n)) { device in
+            Tensor.manualSeed(1)
+            let a = Tensor.randn([m, k], device: device), b = Tensor.randn([k, n], device: device)
+            return { _ = a.matmul(b) }
+        }
+    }
+
+    static func unary(_ count: Int) -> BenchCase {
+        BenchCase(family: "unary", shape: "exp \(count)", flops: Double(count), bytes: 8 * Double(count)) { device in
+            let x = Tensor.rand([count], device: device)
+            return { _ = x.exp() }
+        }
+    }
+
+    static func add(_ count: Int) -> BenchCase {
+        BenchCase(family: "add", shape: "\(count)", flops: Double(count), bytes: 12 * Double(count)) { device in
+            let a = Tensor.rand([count], device: device), b = Tensor.rand([count], device: device)
+            return { _ = a + b }
+        }
+    }
+
+    static func broadcastRow(_ count: Int) -> BenchCase {
+        let (rows, columns) = matrix(count)
+        return BenchCase(family: "broadcast", shape: "[\(rows),\(columns)]+[\(columns)]", flops: Double(count),
+                         bytes: 8 * Double(count)) { device in
+            let a = Tensor.rand([rows, columns], device: device), b = Tensor.rand([columns], device: device)
+            return { _ = a + b }
+        }
+    }
+
+    static func broadcastColumn(_ count: Int) -> BenchCase {
+        let (rows, columns) = matrix(count)
+        return BenchCase(family: "broadcast", shape: "[\(rows),\(columns)]+[\(rows),1]", flops: Double(count),
+                         bytes: 8 * Double(count)) { device in
+            let a = Tensor.rand([rows, columns], device: device), b = Tensor.rand([rows, 1], device: device)
+            return { _ = a + b }
+        }
+    }
+
+    static func sumAll(_ count: Int) -> BenchCase {
+        BenchCase(family: "sum", shape: "all of \(count)", flops: Double(count), bytes: 4 * Double(count)) { device in
+            let x = Tensor.rand([count], device: device)
+            return { _ = x.sum() }
+        }
+    }
+
+    static func sumLastAxis(_ count: Int) -> BenchCase {
+        let (rows, columns) = matrix(count)
+        return BenchCase(family: "sum", shape: "[\(rows),\(columns)] axis -1", flops: Double(count),
+                         bytes: 4 * Double(count)) { device in
+            let x = Tensor.rand([rows, columns], device: device)
+            return { _ = x.sum(axis: -1) }
+        }
+    }
+
+    static func sumFirstAxis(_ count: Int) -> BenchCase {
+        let (rows, columns) = matrix(count)
+        return BenchCase(family: "sum", shape: "[\(rows),\(columns)] axis 0", flops: Double(count),
+                         bytes: 4 * Double(count)) { device in
+            let x = Tensor.rand([rows, columns], device: device)
+            return { _ = x.sum(axis: 0) }
+        }
+    }
+
+    static func softmaxRows(_ count: Int) -> BenchCase {
+        let (rows, columns) = matrix(count)
+        return BenchCase(family: "softmax", shape: "[\(rows),\(columns)] rows", flops: 5 * Double(count),
+                         bytes: 8 * Double(count)) { device in
+            let x = Tensor.randn([rows, columns], device: device)
+            return { _ = x.softmax(axis: -1) }
+        }
+    }
+
+    static func upload(_ count: Int) -> BenchCase {
+        BenchCase(family: "transfer", shape: "host->device \(count)", flops: 0, bytes: 4 * Double(count)) { device in
+            let host = [Float](repeating: 1, count: count)
+            return { _ = Tensor(host, device: device) }
+        }
+    }
+
+    static func download(_ count: Int) -> BenchCase {
+        BenchCase(family: "transfer", shape: "device->host \(count)", flops: 0, bytes: 4 * Double(count)) { device in
+            let x = Tensor.rand([count], device: device)
+            return { _ = x.scalars(as: Float.self) }
+        }
+    }
+}

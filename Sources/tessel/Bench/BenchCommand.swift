@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Tessel
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time each kernel family on each device, in GFLOP/s or GB/s, against the device's limits."
+    )
+
+    @Option(help: "Devices: all, cpu, opencl:N (comma-separated).")
+    var device = "all"
+
+    @Option(help: "Kernel families (comma-separated): \(BenchSuite.families.joined(separator: ",")).")
+    var ops = BenchSuite.families.joined(separator: ",")
+
+    @Option(help: "GEMM shapes MxKxN or N for a square (comma-separated); default: 256..2048 squares and MNIST shapes.")
+    var sizes: String?
+
+    @Option(help: "Element counts for the memory-bound families (comma-separated).")
+    var elements: String?
+
+    @Option(help: "Seconds spent timing each case (at least 5 runs).")
+    var budget = 0.5
+
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+
+    func run() throws {
+        let devices = try selectedDevices()
+        let families = ops.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        for family in families where !BenchSuite.families.contains(family) {
+            throw ValidationError("unknown kernel family '\(family)'; known: \(BenchSuite.families.joined(separator: ", "))")
+        }
+        let cases = BenchSuite.cases(families: families, gemmShapes: try gemmShapes(),
+                                     elementCounts: try elementCounts())
+        let timer = BenchTimer(budget: budget)
+        var report = BenchReport(date: ISO8601DateFormatter().string(from: Date()), devices: [])
+        for device in devices {
+            let info = try device.backend().info
+            progress("\(device): measuring copy bandwidth")
+            let limits = try MachineLimits.measure(device, timer: timer)
+            var rows: [BenchRow] = []
+            for (number, benchCase) in cases.enumerated() {
+                progress("\(device): [\(number + 1)/\(cases.count)] \(benchCase.family) \(benchCase.shape)")
+                let run = benchCase.prepare(device)
+                let timing = try timer.measure(run, on: device)
+                rows.append(BenchRow(benchCase, timing: timing, limits: limits))
+            }
+            progress("")
+            let result = BenchDeviceResult(device: device.description, name: info.name, limits: limits, rows: rows)
+            print(result.table())
+            report.devices.append(result)
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            print("wrote \(json)")
+        }
+    }
+
+    private func selectedDevices() throws -> [Device] {
+        if device == "all" { return Device.all }
+        return try device.split(separator: ",").map { name in
+            let parsed = try Device(parsing: String(name))
+            _ = try parsed.backend()
+            return parsed
+        }
+    }
+
+    private func gemmShapes() throws -> [(Int, Int, Int)] {
+        guard let sizes else { return BenchSuite.defaultGemmShapes }
+        return try sizes.split(separator: ",").map { text in
+            let parts = text.split(separator: "x").compactMap { Int($0) }
+            switch parts.count {
+            case 1: return (parts[0], parts[0], parts[0])
+            case 3: return (parts[0], parts[1], parts[2])
+            default: throw ValidationError("GEMM size '\(text)' is not N or MxKxN")
+            }
+        }
+    }
+
+    private func elementCounts() throws -> [Int] {
+        guard let elements else { return BenchSuite.defaultElementCounts }
+        return try elements.split(separator: ",").map { text in
+            guard let count = Int(text), count > 0 else { throw ValidationError("element count '\(text)' is not a positive integer") }
+            return count
+        }
+    }
+
+    /// One self-overwriting line on standard error while the benchmark runs.
+    private func progress(_ text: String) {
+        let padded = text.padding(toLength: 78, withPad: " ", startingAt: 0)
+        FileHandle.standardError.write(Data("\r\(padded)\r".utf8))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Everything one `tessel bench` run measured, as written by `--json`.
+struct BenchReport: Codable {
+    var date: String
+    var devices: [BenchDeviceResult]
+}
+
+struct BenchDeviceResult: Codable {
+    var device: String
+    var name: String
+    var limits: MachineLimits
+    var rows: [BenchRow]
+
+    /// The printed table: one row per case.
+    func table() -> String {
+        var lines = ["\(device)  \(name)"]
+        if let peak = limits.peakFlops {
+            lines.append(String(format: "  peak %.1f GFLOP/s (%@), copy %.1f GB/s measured", peak / 1e9, limits.peakSource,
+                                limits.copyBandwidth / 1e9))
+        } else {
+            lines.append(String(format: "  peak FLOP/s %@, copy %.1f GB/s measured", limits.peakSource, limits.copyBandwidth / 1e9))
+        }
+        lines.append("  family     shape                           median ms    min ms    max ms  wall ms     rate        % peak")
+        for row in rows {
+            let rate = row.computeBound ? String(format: "%7.1f GFLOP/s", row.gflops) : String(format: "%7.1f GB/s   ", row.gigabytesPerSecond)
+            let share = row.shareOfPeak.map { String(format: "%5.1f%%", $0 * 100) } ?? "    -"
+            lines.append(String(format: "  %@ %@ %9.3f %9.3f %9.3f %8.3f  %@  %@",
+                                row.family.padding(toLength: 10, withPad: " ", startingAt: 0),
+                                row.shape.padding(toLength: 31, withPad: " ", startingAt: 0),
+                                row.medianSeconds * 1e3, row.minSeconds * 1e3, row.maxSeconds * 1e3,
+                                row.medianWallSeconds * 1e3, rate, share))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One case's figures.
+struct BenchRow: Codable {
+    var family: String
+    var shape: String
+    var computeBound: Bool
+    var runs: Int
+    /// Device time on OpenCL (event profiling), wall time on the CPU.
+    var medianSeconds: Double
+    var minSeconds: Double
+    var maxSeconds: Double
+    /// Wall time including launch and synchronisation.
+    var medianWallSeconds: Double
+    var gflops: Double
+    var gigabytesPerSecond: Double
+    /// GFLOP/s over peak for compute-bound cases, GB/s over measured copy bandwidth otherwise.
+    var shareOfPeak: Double?
+
+    init(_ benchCase: BenchCase, timing: BenchTiming, limits: MachineLimits) {
+        family = benchCase.family
+        shape = benchCase.shape
+        computeBound = benchCase.isComputeBound
+        runs = timing.wallSeconds.count
+        medianSeconds = timing.median
+        minSeconds = timing.minimum
+        maxSeconds = timing.maximum
+        medianWallSeconds = timing.medianWall
+        gflops = benchCase.flops / timing.median / 1e9
+        gigabytesPerSecond = benchCase.bytes / timing.median / 1e9
+        if computeBound {
+            shareOfPeak = limits.peakFlops.map { benchCase.flops / timing.median / $0 }
+        } else {
+            shareOfPeak = benchCase.bytes / timing.median / limits.copyBandwidth
+        }
+    }
+}
