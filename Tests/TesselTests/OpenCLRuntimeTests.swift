@@ -95,7 +95,7 @@ final class OpenCLRuntimeTests: XCTestCase {
         }
         let after = backend.memoryStats
         XCTAssertEqual(after.peakBytes, max(before.peakBytes, after.peakBytes))
-        XCTAssertLessThanOrEqual(after.peakBytes - before.peakBytes, 2 * CLAllocator.sizeClass(12345 * 4))
+        XCTAssertLessThanOrEqual(after.peakBytes - before.peakBytes, 2 * BufferPool<CLHandle>.sizeClass(12345 * 4))
         XCTAssertLessThanOrEqual(after.deviceAllocations - before.deviceAllocations, 2, "steady state must reuse buffers")
         XCTAssertGreaterThan(after.reuses, before.reuses + 90)
         XCTAssertGreaterThan(after.cachedBytes, 0)
@@ -103,12 +103,12 @@ final class OpenCLRuntimeTests: XCTestCase {
     }
 
     func testSizeClassesAndCacheLimit() throws {
-        XCTAssertEqual(CLAllocator.sizeClass(1), 256)
-        XCTAssertEqual(CLAllocator.sizeClass(1024), 1024)
-        XCTAssertEqual(CLAllocator.sizeClass(1025), 1280)
-        XCTAssertEqual(CLAllocator.sizeClass(1 << 20 + 1), (1 << 20) + (1 << 18))
+        XCTAssertEqual(BufferPool<CLHandle>.sizeClass(1), 256)
+        XCTAssertEqual(BufferPool<CLHandle>.sizeClass(1024), 1024)
+        XCTAssertEqual(BufferPool<CLHandle>.sizeClass(1025), 1280)
+        XCTAssertEqual(BufferPool<CLHandle>.sizeClass(1 << 20 + 1), (1 << 20) + (1 << 18))
         for bytes in [300, 5000, 123_457, 9_999_999] {
-            let size = CLAllocator.sizeClass(bytes)
+            let size = BufferPool<CLHandle>.sizeClass(bytes)
             XCTAssertTrue(size >= bytes && Double(size) <= Double(bytes) * 1.25 + 256, "\(bytes) -> \(size)")
         }
         let backend = try backend()

@@ -15,8 +15,12 @@ public protocol Backend: AnyObject, Sendable {
     /// What `tessel devices` prints about it.
     var info: DeviceInfo { get }
 
-    /// A buffer of `count` elements of 4 bytes, uninitialised.
+    /// A buffer of `count` elements of 4 bytes, uninitialised (from the backend's pool).
     func allocate(count: Int) -> any BackendBuffer
+    /// Active, cached and peak bytes of the backend's buffer pool.
+    var memoryStats: MemoryStats { get }
+    /// Releases every cached (freed) buffer back to the driver or the OS.
+    func emptyMemoryCache()
     /// Copies `bytes` from the host into the start of `buffer`.
     func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer)
     /// Waits for pending work, then copies the start of `buffer` into `bytes`.

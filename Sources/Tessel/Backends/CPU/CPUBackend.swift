@@ -7,8 +7,15 @@ import Foundation
 final class CPUBackend: Backend {
     let device = Device.cpu
     let info: DeviceInfo
+    let pool: BufferPool<HostMemory>
 
     init() {
+        // A training step allocates the same sizes every iteration; reusing host blocks saves
+        // the page faults of fresh memory. Cap: TESSEL_CPU_CACHE_BYTES, else 1/8 of RAM.
+        let memory = Int(ProcessInfo.processInfo.physicalMemory)
+        pool = BufferPool(cacheLimitBytes: BufferPool<HostMemory>.cacheLimit(environmentKey: "TESSEL_CPU_CACHE_BYTES",
+                                                                              fallback: memory / 8),
+                          deviceName: "cpu") { HostMemory(bytes: $0) }
         var details: [(String, String)] = [("SIMD width", "\(simdWidth) x float32")]
         if !simdTargetSet {
             details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
@@ -18,7 +25,10 @@ final class CPUBackend: Backend {
                           maxWorkGroupSize: 1, details: details)
     }
 
-    func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count) }
+    func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count, pool: pool) }
+
+    var memoryStats: MemoryStats { pool.stats }
+    func emptyMemoryCache() { pool.trimCache(to: 0) }
 
     /// Nothing to wait for: CPU kernels finish before they return.
     func synchronize() {}

@@ -1,18 +1,30 @@
-/// Host memory for the CPU backend, 64-byte aligned so SIMD loads never straddle cache lines.
-final class CPUBuffer: BackendBuffer, @unchecked Sendable {
-    // Unchecked: the pointer is written only by kernels that the tensor layer orders (an op's
-    // output is not visible to anyone until the op returns), so there are no racing accesses.
+/// A 64-byte aligned block of host memory (SIMD loads never straddle cache lines); freed in deinit.
+final class HostMemory: @unchecked Sendable {
+    // Unchecked: the pointer never changes; what is stored through it is ordered by the tensor
+    // layer (an op's output is not visible to anyone until the op returns).
     let pointer: UnsafeMutableRawPointer
-    let count: Int
 
-    init(count: Int) {
+    init(bytes: Int) { pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
+    deinit { pointer.deallocate() }
+}
+
+/// Host memory for the CPU backend, from its pool; returned there when released.
+final class CPUBuffer: BackendBuffer, Sendable {
+    let memory: HostMemory
+    let count: Int
+    let bytes: Int
+    let pool: BufferPool<HostMemory>
+
+    init(count: Int, pool: BufferPool<HostMemory>) {
+        (memory, bytes) = pool.take(bytes: count * 4)
         self.count = count
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * 4, alignment: 64)
+        self.pool = pool
     }
 
-    deinit { pointer.deallocate() }
+    deinit { pool.recycle(memory, bytes: bytes) }
 
-    func typed<T>(_: T.Type) -> UnsafeMutablePointer<T> { pointer.assumingMemoryBound(to: T.self) }
+    var pointer: UnsafeMutableRawPointer { memory.pointer }
+    func typed<T>(_: T.Type) -> UnsafeMutablePointer<T> { memory.pointer.assumingMemoryBound(to: T.self) }
 }
 
 extension StridedView {

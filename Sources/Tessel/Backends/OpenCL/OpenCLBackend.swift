@@ -97,7 +97,7 @@ public final class OpenCLBackend: Backend {
     // MARK: Public extras
 
     /// Active, cached and peak bytes of the buffer pool.
-    public var memoryStats: CLMemoryStats { allocator.stats }
+    public var memoryStats: MemoryStats { allocator.stats }
 
     /// Releases every cached (freed) buffer back to the driver.
     public func emptyMemoryCache() { allocator.trimCache(to: 0) }
