@@ -89,8 +89,9 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// One self-overwriting line on standard error while the benchmark runs.
+    /// One self-overwriting line on standard error while the benchmark runs (terminals only).
     private func progress(_ text: String) {
+        guard isatty(STDERR_FILENO) != 0 else { return }
         let padded = text.padding(toLength: 78, withPad: " ", startingAt: 0)
         FileHandle.standardError.write(Data("\r\(padded)\r".utf8))
     }

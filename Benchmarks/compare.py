@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Tessel against reference libraries, side by side in one run.
+
+Runs `tessel bench --json`, then the same shapes through NumPy (OpenBLAS) for the CPU backend
+and CLBlast (Debian's libclblast-dev, through clblast_sgemm.c) for each OpenCL device, and
+prints Tessel's speed over the reference's for each row (> 1 means Tessel is faster).
+
+    python3 Benchmarks/compare.py [--device all] [--ops gemm,add,...] [--sizes 1024,2048] [--elements N,...]
+
+Needs a release build with the SIMD flags (`make build`). NumPy runs in a child process with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they force a slower kernel on these machines)
+and with as many threads as the CPU backend uses.
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESSEL = os.path.join(ROOT, ".build", "release", "tessel")
+
+
+def numpy_cases(families, gemm_shapes, counts):
+    """(family, shape label, setup) triples named exactly as `tessel bench` names its rows."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    f32 = lambda *shape: rng.random(shape, dtype=np.float32)
+    def matrix(count):
+        return max(count // 1024, 1), min(count, 1024)
+    def softmax(x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    cases = []
+    for family in families:
+        if family == "gemm":
+            for m, k, n in gemm_shapes:
+                a, b = f32(m, k), f32(k, n)
+                cases.append((family, f"{m}x{k}x{n}", lambda a=a, b=b: a @ b))
+        for count in counts if family != "gemm" else []:
+            rows, cols = matrix(count)
+            if family == "unary":
+                x = f32(count); cases.append((family, f"exp {count}", lambda x=x: np.exp(x)))
+            elif family == "add":
+                a, b = f32(count), f32(count); cases.append((family, f"{count}", lambda a=a, b=b: a + b))
+            elif family == "broadcast":
+                a, row, col = f32(rows, cols), f32(cols), f32(rows, 1)
+                cases.append((family, f"[{rows},{cols}]+[{cols}]", lambda a=a, r=row: a + r))
+                cases.append((family, f"[{rows},{cols}]+[{rows},1]", lambda a=a, c=col: a + c))
+            elif family == "sum":
+                x, m = f32(count), f32(rows, cols)
+                cases.append((family, f"all of {count}", lambda x=x: x.sum()))
+                cases.append((family, f"[{rows},{cols}] axis -1", lambda m=m: m.sum(axis=-1)))
+                cases.append((family, f"[{rows},{cols}] axis 0", lambda m=m: m.sum(axis=0)))
+            elif family == "softmax":
+                m = f32(rows, cols); cases.append((family, f"[{rows},{cols}] rows", lambda m=m: softmax(m)))
+    return cases
+
+
+def time_call(fn, budget):
+    for _ in range(2):
+        fn()
+    times, start = [], time.perf_counter()
+    while len(times) < 50 and (len(times) < 5 or time.perf_counter() - start < budget):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def numpy_worker(args):
+    """Child process: time the NumPy cases and print {"family|shape": seconds} as JSON."""
+    import numpy as np
+    results = {}
+    for family, shape, fn in numpy_cases(args.families, args.gemm_shapes, args.counts):
+        results[f"{family}|{shape}"] = time_call(fn, args.budget)
+    info = {"numpy": np.__version__}
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [{k: p.get(k) for k in ("internal_api", "num_threads", "architecture")} for p in threadpool_info()]
+    except ImportError:
+        info["blas"] = "threadpoolctl not installed"
+    print(json.dumps({"results": results, "info": info}))
+
+
+def run_numpy(args, threads):
+    env = dict(os.environ)
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(key, None)
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+    command = [sys.executable, __file__, "--numpy-worker", "--ops", ",".join(args.families),
+               "--budget", str(args.budget), "--elements", ",".join(map(str, args.counts)),
+               "--sizes", ",".join("x".join(map(str, s)) for s in args.gemm_shapes)]
+    return json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
+
+
+def run_clblast(device_index, gemm_shapes):
+    binary = os.path.join(tempfile.gettempdir(), "tessel_clblast_sgemm")
+    source = os.path.join(ROOT, "Benchmarks", "clblast_sgemm.c")
+    subprocess.run(["cc", "-O2", "-o", binary, source, "-lclblast", "-lOpenCL"], check=True)
+    shapes = [str(v) for shape in gemm_shapes for v in shape]
+    out = subprocess.run([binary, str(device_index)] + shapes, check=True, capture_output=True, text=True).stdout
+    return {f"gemm|{line.split()[0]}": float(line.split()[1]) / 1e3 for line in out.splitlines()}
+
+
+def parse_shapes(text):
+    shapes = []
+    for item in text.split(","):
+        parts = [int(p) for p in item.split("x")]
+        shapes.append((parts[0],) * 3 if len(parts) == 1 else tuple(parts))
+    return shapes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="all")
+    parser.add_argument("--ops", default="gemm,unary,add,broadcast,sum,softmax")
+    parser.add_argument("--sizes", default="256,512,1024,2048,128x784x128,128x128x10,784x128x128")
+    parser.add_argument("--elements", default=f"{1 << 20},{1 << 24}")
+    parser.add_argument("--budget", type=float, default=0.5)
+    parser.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.families = args.ops.split(",")
+    args.gemm_shapes = parse_shapes(args.sizes)
+    args.counts = [int(c) for c in args.elements.split(",")]
+    if args.numpy_worker:
+        return numpy_worker(args)
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as report_file:
+        subprocess.run([TESSEL, "bench", "--device", args.device, "--ops", args.ops, "--sizes", args.sizes,
+                        "--elements", args.elements, "--budget", str(args.budget), "--json", report_file.name],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        report = json.load(open(report_file.name))
+
+    print(f"Tessel vs references, {report['date']} (ratio = reference time / Tessel time; > 1: Tessel faster)")
+    for device in report["devices"]:
+        name = device["device"]
+        if name == "cpu":
+            threads = os.cpu_count()
+            numpy = run_numpy(args, threads)
+            reference, label = numpy["results"], f"NumPy {numpy['info']['numpy']} ({threads} threads)"
+            print(f"\n{name}: {device['name']}\n  reference: {label}, BLAS: {numpy['info']['blas']}")
+        else:
+            index = int(name.split(":")[1])
+            reference, label = run_clblast(index, args.gemm_shapes), "CLBlast (as shipped)"
+            print(f"\n{name}: {device['name']}\n  reference: {label} for GEMM")
+        print(f"  {'family':<10} {'shape':<30} {'Tessel ms':>10} {'ref ms':>10} {'ratio':>7}  Tessel rate")
+        for row in device["rows"]:
+            ref = reference.get(f"{row['family']}|{row['shape']}")
+            ours = row["medianSeconds"]
+            rate = f"{row['gflops']:.1f} GFLOP/s" if row["computeBound"] else f"{row['gigabytesPerSecond']:.1f} GB/s"
+            ratio = f"{ref / ours:7.2f}" if ref else "      -"
+            ref_ms = f"{ref * 1e3:10.3f}" if ref else "         -"
+            print(f"  {row['family']:<10} {row['shape']:<30} {ours * 1e3:10.3f} {ref_ms} {ratio}  {rate}")
+
+
+if __name__ == "__main__":
+    main()
