@@ -141,6 +141,19 @@ final class ReductionConformanceTests: XCTestCase {
         }
     }
 
+    func testFullReductionsOfZeroDimensionalTensors() {
+        forEachDevice { device in
+            let s = Tensor(Float(-3.5), device: device)
+            assertExact(s.sum(), RefArray(shape: [], data: [-3.5]), "sum of 0-d")
+            assertExact(s.mean(), RefArray(shape: [], data: [-3.5]), "mean of 0-d")
+            assertExact(s.max(), RefArray(shape: [], data: [-3.5]), "max of 0-d")
+            assertExact(s.min(keepDims: true), RefArray(shape: [], data: [-3.5]), "min of 0-d, keepDims")
+            assertExact(s.argmax(), RefArray(shape: [], data: [0]), dtype: .int32, "argmax of 0-d")
+            assertClose(s.logSumExp(), RefArray(shape: [], data: [-3.5]), softmaxTolerance, "logSumExp of 0-d")
+            assertExact(Tensor(Int32(9), device: device).sum(), RefArray(shape: [], data: [9]), dtype: .int32, "int32 sum of 0-d")
+        }
+    }
+
     func testSumOverEmptyAxisIsZero() {
         forEachDevice { device in
             let empty = Tensor.zeros([0, 3], device: device)
