@@ -114,12 +114,14 @@ enum Dispatch {
     static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) -> Tensor {
         let kept = (0..<x.rank).filter { !axes.contains($0) }
         let outputShape = kept.map { x.shape[$0] }
-        let output = empty(outputShape, dtype: op.isArg ? .int32 : x.dtype, on: x.storage.backend)
+        // A sum of a mask counts: bool (stored as int32 0/1) sums as int32, as in NumPy.
+        let inputType = op == .sum && x.dtype == .bool ? DType.int32 : x.dtype
+        let output = empty(outputShape, dtype: op.isArg ? .int32 : inputType, on: x.storage.backend)
         if output.count > 0 {
             precondition(axes.allSatisfy { x.shape[$0] > 0 } || op == .sum,
                          "\(op.rawValue): cannot reduce over an empty axis of shape \(x.shape)")
-            x.storage.backend.reduce(op, x.view.with(x.layout.permuted(kept + axes)), reducedRank: axes.count,
-                                     into: output.storage.buffer)
+            let input = StridedView(buffer: x.storage.buffer, dtype: inputType, layout: x.layout.permuted(kept + axes))
+            x.storage.backend.reduce(op, input, reducedRank: axes.count, into: output.storage.buffer)
         }
         return output
     }

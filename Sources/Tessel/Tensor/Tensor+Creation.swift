@@ -58,9 +58,12 @@ extension Tensor {
         return Dispatch.filled(shape, dtype: dtype, bits: bits, device: device)
     }
 
+    /// `0, 1, ..., end - 1` as int32, as NumPy's `arange(end)`.
+    public static func arange(_ end: Int, device: Device = .default) -> Tensor { arange(0, end, device: device) }
+
     /// `start, start + step, ...` up to but excluding `end`, as NumPy's `arange`.
     /// Integer arguments give an int32 tensor.
-    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, device: Device = .default) -> Tensor {
+    public static func arange(_ start: Int, _ end: Int, step: Int = 1, device: Device = .default) -> Tensor {
         precondition(step != 0, "arange: step must not be 0")
         let values = Array(Swift.stride(from: start, to: end, by: step))
         return Tensor(values.map { Int32($0) }, device: device)

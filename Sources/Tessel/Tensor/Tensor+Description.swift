@@ -4,7 +4,14 @@ extension Tensor: CustomStringConvertible {
     /// PyTorch-style text: `tensor([[1., 2.], [3., 4.]], device: opencl:0)`; tensors of more than
     /// 1000 elements show the first and last three entries of each axis around `...`.
     public var description: String {
-        let values = scalars(as: Float.self)
+        // Exact for every dtype: Double holds every float32 and int32 value.
+        let bits = Dispatch.download(self)
+        let values: [Double] = bits.map { bits in
+            switch dtype {
+            case .float32: return Double(Float(bitPattern: bits))
+            case .int32, .bool: return Double(Int32(bitPattern: bits))
+            }
+        }
         let elide = count > 1000
         let format = TensorFormat(values: values, dtype: dtype)
         var text = "tensor("
@@ -18,7 +25,7 @@ extension Tensor: CustomStringConvertible {
         return text + ")"
     }
 
-    private func render(_ values: [Float], axis: Int, offset: Int, format: TensorFormat, elide: Bool, indent: String) -> String {
+    private func render(_ values: [Double], axis: Int, offset: Int, format: TensorFormat, elide: Bool, indent: String) -> String {
         if axis == rank { return format.string(values[offset]) }
         let size = shape[axis]
         let step = shape[(axis + 1)...].reduce(1, *)
@@ -38,7 +45,7 @@ private struct TensorFormat {
     let wholeNumbers: Bool
     let scientific: Bool
 
-    init(values: [Float], dtype: DType) {
+    init(values: [Double], dtype: DType) {
         self.dtype = dtype
         let finite = values.filter { $0.isFinite }
         wholeNumbers = finite.allSatisfy { $0 == $0.rounded() }
@@ -46,16 +53,16 @@ private struct TensorFormat {
         scientific = !wholeNumbers && ((magnitudes.max() ?? 0) >= 1e8 || (magnitudes.min() ?? 1) < 1e-4)
     }
 
-    func string(_ value: Float) -> String {
+    func string(_ value: Double) -> String {
         switch dtype {
         case .bool: return value != 0 ? "true" : "false"
-        case .int32: return String(Int32(value))
+        case .int32: return String(Int64(value))
         case .float32:
             if value.isNaN { return "nan" }
             if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-            if scientific { return String(format: "%.4e", Double(value)) }
-            if wholeNumbers { return String(format: "%.0f.", Double(value)) }
-            return String(format: "%.4f", Double(value))
+            if scientific { return String(format: "%.4e", value) }
+            if wholeNumbers { return String(format: "%.0f.", value) }
+            return String(format: "%.4f", value)
         }
     }
 }

@@ -13,10 +13,8 @@ extension Tensor {
         let batch = batchShape.reduce(1, *)
         let left = a.cast(.float32).batched(batchShape + [m, k], batch: batch)
         let right = b.cast(.float32).batched(batchShape + [k, n], batch: batch)
-        var result = Dispatch.matmul(left, right).reshape(batchShape + [m, n])
-        if other.rank == 1 { result = result.squeeze(axis: -1) }
-        if rank == 1 { result = result.squeeze(axis: -2) }
-        return result
+        // A vector operand's added axis is dropped again (vector x vector gives a 0-d tensor).
+        return Dispatch.matmul(left, right).reshape(batchShape + (rank == 1 ? [] : [m]) + (other.rank == 1 ? [] : [n]))
     }
 
     /// The view [batch, rows, columns] of `self` broadcast to `shape`; copies only when the

@@ -1,7 +1,8 @@
 extension Tensor {
     /// Normalised, sorted, unique axes (all of them when `axes` is nil).
     func reductionAxes(_ axes: [Int]?, op: String) -> [Int] {
-        guard let axes else { return Array(0..<rank) }
+        // A 0-d tensor has nothing to reduce; axis 0 or -1 names it, as in PyTorch.
+        guard let axes, rank > 0 else { return Array(0..<rank) }
         return Array(Set(axes.map { axis($0, op: op) })).sorted()
     }
 

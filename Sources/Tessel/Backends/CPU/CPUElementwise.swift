@@ -271,7 +271,7 @@ extension CPUBackend {
 /// Truncates toward zero, saturating out-of-range values and mapping NaN to 0 instead of trapping.
 @inline(__always) func cpuFloatToInt(_ x: Float) -> Int32 {
     if x.isNaN { return 0 }
-    if x >= 2_147_483_520 { return .max }
+    if x >= 2_147_483_648 { return .max }
     if x <= -2_147_483_648 { return .min }
     return Int32(x)
 }
