@@ -21,9 +21,10 @@ struct DemoCommand: ParsableCommand {
             let values = result.toArray()
             let seconds = Date().timeIntervalSince(start)
             let error = zip(values, reference).map { abs($0 - $1) }.max() ?? 0
-            print(String(format: "%-10@ softmax(A @ B.T / sqrt(n)).max(1) for n=%d: %.1f ms, max |diff| vs cpu %.2e",
-                         device.description, size, seconds * 1000, error))
-            print("           first rows: \(result[0..<3])")
+            let name = device.description.padding(toLength: 10, withPad: " ", startingAt: 0)
+            print(name + String(format: " softmax(A @ B.T / sqrt(n)).max(1) for n=%d: %.1f ms, max |diff| vs cpu %.2e",
+                                size, seconds * 1000, error))
+            print("           first values: \(result[0..<3])")
         }
     }
 
