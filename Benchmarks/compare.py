@@ -9,7 +9,7 @@ prints Tessel's speed over the reference's for each row (> 1 means Tessel is fas
 
 Needs a release build with the SIMD flags (`make build`). NumPy runs in a child process with
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they force a slower kernel on these machines)
-and with as many threads as the CPU backend uses.
+and with as many threads as the CPU backend uses (TESSEL_CPU_THREADS sets both).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 
@@ -131,7 +131,7 @@ def main():
     for device in report["devices"]:
         name = device["device"]
         if name == "cpu":
-            threads = os.cpu_count()
+            threads = int(os.environ.get("TESSEL_CPU_THREADS", os.cpu_count()))
             numpy = run_numpy(args, threads)
             reference, label = numpy["results"], f"NumPy {numpy['info']['numpy']} ({threads} threads)"
             print(f"\n{name}: {device['name']}\n  reference: {label}, BLAS: {numpy['info']['blas']}")

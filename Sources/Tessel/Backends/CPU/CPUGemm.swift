@@ -16,8 +16,8 @@ private let nr = 2 * simdWidth
 private let kc = 256
 /// M block: mc x kc floats of A (~144 KB) stay in L2.
 private let mc = 144
-/// N block: kc x nc floats of B (~2 MB) stay in L3.
-private let nc = 2048
+/// N block: kc x nc floats of B (512 KB) stay in L2 while A micro-panels pass over them.
+private let nc = 512
 
 extension CPUBackend {
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
@@ -113,20 +113,26 @@ private func sgemmBlocked(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMa
             let items = mBlocks * panelGroups
             parallelFor(items, grain: multithreaded ? 1 : items) { range in
                 let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
-                defer { packedA.deallocate() }
+                let tile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+                defer {
+                    packedA.deallocate()
+                    tile.deallocate()
+                }
                 for item in range {
                     let ic = (item / panelGroups) * mc, group = item % panelGroups
                     let mcBlock = Swift.min(mc, m - ic)
                     packA(a, rows: ic..<(ic + mcBlock), columns: pc..<(pc + kcBlock), into: packedA)
                     let firstPanel = group * panelsPerGroup, lastPanel = Swift.min(panels, firstPanel + panelsPerGroup)
-                    for panel in firstPanel..<lastPanel {
-                        let jr = panel * nr
-                        let columns = Swift.min(nr, ncBlock - jr)
-                        for ir in stride(from: 0, to: mcBlock, by: mr) {
-                            let rows = Swift.min(mr, mcBlock - ir)
+                    // One A micro-panel (mr x kc, 12 KB) stays in L1 while the B panels of the
+                    // block stream past it from L2.
+                    for ir in stride(from: 0, to: mcBlock, by: mr) {
+                        let rows = Swift.min(mr, mcBlock - ir)
+                        for panel in firstPanel..<lastPanel {
+                            let jr = panel * nr
                             microKernel(kc: kcBlock, a: packedA + ir * kcBlock, b: bShared.value + panel * nr * kcBlock,
                                         c: cShared.value + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                        rows: rows, columns: columns, accumulate: accumulate)
+                                        rows: rows, columns: Swift.min(nr, ncBlock - jr), accumulate: accumulate,
+                                        tile: tile)
                         }
                     }
                 }
@@ -178,15 +184,14 @@ private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
 /// C[0..<rows, 0..<columns] (+)= packed A panel (mr x kc) * packed B panel (kc x nr).
 @inline(__always)
 private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                         ldc: Int, rows: Int, columns: Int, accumulate: Bool) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { buffer in
-        let tile = buffer.baseAddress!
+                         ldc: Int, rows: Int, columns: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>) {
+    do {
         #if TESSEL_SIMD16
         accumulateTile12(kc: kc, a: a, b: b, into: tile)
         #else
         accumulateTile6(kc: kc, a: a, b: b, into: tile)
         #endif
-        // The accumulators went through a stack tile (1.5 KB, in L1): one store path serves
+        // The accumulators go through a scratch tile (1.5 KB, in L1): one store path serves
         // full and edge tiles, and costs little next to the kc * mr * nr FMAs before it.
         if rows == mr && columns == nr {
             for r in 0..<mr {

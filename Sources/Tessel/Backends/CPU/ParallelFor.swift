@@ -22,8 +22,13 @@ func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
     }
 }
 
-/// Cores the CPU backend spreads large work over.
-let cpuCoreCount = ProcessInfo.processInfo.activeProcessorCount
+/// Threads the CPU backend spreads large work over: `TESSEL_CPU_THREADS`, else every core.
+let cpuCoreCount: Int = {
+    if let text = ProcessInfo.processInfo.environment["TESSEL_CPU_THREADS"], let threads = Int(text), threads > 0 {
+        return threads
+    }
+    return ProcessInfo.processInfo.activeProcessorCount
+}()
 
 /// Carries a value into concurrently running chunks that touch disjoint memory.
 struct UncheckedSendable<Value>: @unchecked Sendable {
