@@ -116,13 +116,12 @@ extension CPUBackend {
         case .square: mapUnary(x, into: out, vector: { $0 * $0 }, scalar: { $0 * $0 })
         case .relu: mapUnary(x, into: out, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 })
         case .sqrt: mapUnary(x, into: out, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() })
-        case .exp: mapUnary(x, into: out, vector: { lanewise($0, Foundation.exp) }, scalar: { Foundation.exp($0) })
+        case .exp: mapUnary(x, into: out, vector: vectorExp, scalar: { viaVector($0, vectorExp) })
         case .log: mapUnary(x, into: out, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) })
         case .sin: mapUnary(x, into: out, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) })
         case .cos: mapUnary(x, into: out, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) })
-        case .tanh: mapUnary(x, into: out, vector: { lanewise($0, Foundation.tanh) }, scalar: { Foundation.tanh($0) })
-        case .sigmoid:
-            mapUnary(x, into: out, vector: { lanewise($0, cpuSigmoid) }, scalar: cpuSigmoid)
+        case .tanh: mapUnary(x, into: out, vector: vectorTanh, scalar: { viaVector($0, vectorTanh) })
+        case .sigmoid: mapUnary(x, into: out, vector: vectorSigmoid, scalar: { viaVector($0, vectorSigmoid) })
         }
     }
 
@@ -259,12 +258,6 @@ extension CPUBackend {
 @inline(__always) func cpuMinimum(_ x: Vector<Float>, _ y: Vector<Float>) -> Vector<Float> {
     let nan = (x .!= x) .| (y .!= y)
     return x.replacing(with: y, where: y .< x).replacing(with: .nan, where: nan)
-}
-@inline(__always) func cpuSigmoid(_ x: Float) -> Float {
-    // Split by sign so exp never overflows into inf/inf.
-    if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
-    let e = Foundation.exp(x)
-    return e / (1 + e)
 }
 @inline(__always) func cpuIntDivide(_ x: Int32, _ y: Int32) -> Int32 { y == 0 ? 0 : x.dividedReportingOverflow(by: y).partialValue }
 @inline(__always) func cpuIntPow(_ x: Int32, _ y: Int32) -> Int32 { cpuFloatToInt(Foundation.pow(Float(x), Float(y))) }
