@@ -140,26 +140,33 @@ func combine(_ op: ReduceOp, _ a: ReducePartial, _ b: ReducePartial) -> ReducePa
 @inline(__always)
 func reduceRange<T: SIMDScalar & BinaryRealOrInteger>(_ op: ReduceOp, _ base: UnsafeMutablePointer<T>,
                                                      _ runs: StridedRuns, _ range: Range<Int>) -> ReducePartial {
+    if runs.shape.count == 1 {
+        // One strided run (rows of a matrix, a whole vector): no walk to set up.
+        let stride = runs.innerStride(0)
+        return reduceRun(op, base + runs.offsets[0] + range.lowerBound * stride, stride, range.count, range.lowerBound)
+    }
     var result = ReducePartial(value: op == .sum ? 0 : .nan, index: -1)
     var position = range.lowerBound
     runs.forEachRun(in: range) { offsets, length in
-        let p = base + offsets[0], stride = runs.innerStride(0)
-        let partial: ReducePartial
-        if op == .sum {
-            partial = ReducePartial(value: T.sumRun(p, stride, length), index: 0)
-        } else {
-            var best = ReducePartial(value: p[0].asDouble, index: position)
-            var i = 1
-            while i < length && !best.value.isNaN {
-                best = combine(op, best, ReducePartial(value: p[i * stride].asDouble, index: position + i))
-                i += 1
-            }
-            partial = best
-        }
+        let partial = reduceRun(op, base + offsets[0], runs.innerStride(0), length, position)
         result = result.index < 0 && op != .sum ? partial : combine(op, result, partial)
         position += length
     }
     return result
+}
+
+/// Reduces `length` elements at `stride` from `p`; `firstIndex` is the flat index of the first.
+@inline(__always)
+func reduceRun<T: SIMDScalar & BinaryRealOrInteger>(_ op: ReduceOp, _ p: UnsafeMutablePointer<T>, _ stride: Int,
+                                                   _ length: Int, _ firstIndex: Int) -> ReducePartial {
+    if op == .sum { return ReducePartial(value: T.sumRun(p, stride, length), index: 0) }
+    var best = ReducePartial(value: p[0].asDouble, index: firstIndex)
+    var i = 1
+    while i < length && !best.value.isNaN {
+        best = combine(op, best, ReducePartial(value: p[i * stride].asDouble, index: firstIndex + i))
+        i += 1
+    }
+    return best
 }
 
 /// What the generic reduction loop needs of an element type.
