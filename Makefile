@@ -5,7 +5,7 @@ SIMD_FLAGS := $(shell sh scripts/simd-flags.sh)
 RELEASE    := -c release $(SIMD_FLAGS)
 APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo
 
-.PHONY: deps build run test devices clean
+.PHONY: deps build run test devices bench compare clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,6 +31,17 @@ test: deps
 
 devices: build
 	.build/release/tessel devices
+
+# Kernel benchmarks on every device; `compare` adds NumPy and CLBlast side by side.
+bench: build
+	.build/release/tessel bench
+
+compare: build
+	@dpkg -s libclblast-dev >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq libclblast-dev; }
+	@python3 -c 'import numpy' 2>/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq python3-numpy; }
+	python3 Benchmarks/compare.py
 
 clean:
 	rm -rf .build
