@@ -1,7 +1,9 @@
 // Batched float32 matrix product C[b] = A[b] x B[b] with A [batch, M, K] and B [batch, K, N]
 // through any strides (transposed views, stride-0 broadcast batch); C is contiguous [batch, M, N].
+// Two variants of `gemm_f32`, picked by the host with build options (see CLGemmTile.swift):
+// the default one for GPUs, and with -DGEMM_CPU one for CPU drivers such as pocl.
 //
-// Tiling, sized by the host from the device's limits and passed as build options:
+// GPU variant. Tiling, sized by the host from the device's limits and passed as build options:
 //   TM x TN  output tile of one work-group (e.g. 64 x 64),
 //   TK       depth of the A and B tiles staged in local memory per step (e.g. 16),
 //   WM x WN  outputs per work-item, held in registers (e.g. 4 x 4), so the work-group is
@@ -9,6 +11,8 @@
 // Each work-item computes the outputs (ty + i * LY, tx + j * LX): interleaved rather than a
 // block, so neighbouring work-items read neighbouring local-memory words. Edge tiles load zeros
 // outside the matrices and store only inside, so any M, N, K work.
+
+#ifndef GEMM_CPU
 
 #ifndef TM
 #define TM 64
@@ -87,3 +91,89 @@ void gemm_f32(int M, int N, int K,
         }
     }
 }
+
+#else // GEMM_CPU
+
+// CPU variant. A CPU driver runs a work-group's work-items as a loop per stretch between
+// barriers, so the GPU variant's local-memory staging costs barriers and spills its register
+// tile to memory at each one, and nothing vectorises. Here one work-item is one task with no
+// local memory and no barriers: it computes an RM x RN block of C (RN = 32 columns, two float16
+// registers per row, RM rows: 2 * RM accumulator registers) with explicit vector types, which
+// the driver's compiler maps straight onto SIMD registers (AVX-512 zmm on pocl/x86).
+//
+// B is first copied by `gemm_pack_b` into panels of RN columns, [batch][N / RN][K][RN], zero
+// padded past N: the K loop then reads one contiguous stream through any B strides, without
+// the cache-set conflicts of stepping a row-major B by its row stride (a multiple of 4 KiB for
+// N = 1024), and without edge checks. A is read in place: each row's K loop is a stream (or,
+// for a transposed A, each step reads RM neighbouring words), and rows past M are clamped to
+// row M - 1 so edge blocks read valid memory; their results are never stored.
+
+#ifndef RM
+#define RM 8
+#endif
+#define RN 32
+
+// Work-item (k, panel, batch) copies row k of one B panel.
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void gemm_pack_b(int N, int K, __global const float* B, int bOffset, int bBatch, int bRow, int bCol,
+                 __global float* P) {
+    const int k = get_global_id(0), panel = get_global_id(1), batch = get_global_id(2);
+    const int n0 = panel * RN;
+    B += bOffset + batch * bBatch + k * bRow;
+    P += ((batch * (int)get_global_size(1) + panel) * K + k) * RN;
+    if (bCol == 1 && n0 + RN <= N) {
+        vstore16(vload16(0, B + n0), 0, P);
+        vstore16(vload16(0, B + n0 + 16), 0, P + 16);
+    } else {
+        for (int j = 0; j < RN; ++j) P[j] = n0 + j < N ? B[(n0 + j) * bCol] : 0.0f;
+    }
+}
+
+// Work-item (row block, column panel, batch) computes C[m0 ..< m0 + RM, n0 ..< n0 + RN] from
+// A and the packed B (`pBatch`: elements between batches of P, 0 when B is broadcast).
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void gemm_f32(int M, int N, int K,
+              __global const float* A, int aOffset, int aBatch, int aRow, int aCol,
+              __global const float* P, int pBatch, __global float* C) {
+    const int m0 = get_global_id(0) * RM, panel = get_global_id(1), batch = get_global_id(2);
+    const int n0 = panel * RN;
+    A += aOffset + batch * aBatch;
+    P += batch * pBatch + panel * K * RN;
+    C += batch * M * N;
+
+    const __global float* a[RM];
+    float16 c0[RM], c1[RM];
+    #pragma unroll
+    for (int i = 0; i < RM; ++i) {
+        a[i] = A + min(m0 + i, M - 1) * aRow;
+        c0[i] = 0.0f;
+        c1[i] = 0.0f;
+    }
+    for (int k = 0; k < K; ++k, P += RN) {
+        const float16 b0 = vload16(0, P), b1 = vload16(1, P);
+        const int ak = k * aCol;
+        #pragma unroll
+        for (int i = 0; i < RM; ++i) {
+            const float16 ai = (float16)(a[i][ak]);
+            c0[i] = mad(ai, b0, c0[i]);
+            c1[i] = mad(ai, b1, c1[i]);
+        }
+    }
+
+    #pragma unroll
+    for (int i = 0; i < RM; ++i) {
+        if (m0 + i >= M) break;
+        __global float* c = C + (m0 + i) * N + n0;
+        if (n0 + RN <= N) {
+            vstore16(c0[i], 0, c);
+            vstore16(c1[i], 1, c);
+        } else {
+            float row[RN];
+            vstore16(c0[i], 0, row);
+            vstore16(c1[i], 1, row);
+            for (int j = 0; j < N - n0; ++j) c[j] = row[j];
+        }
+    }
+}
+
+#endif // GEMM_CPU

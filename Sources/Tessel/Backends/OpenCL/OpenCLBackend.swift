@@ -54,14 +54,18 @@ public final class OpenCLBackend: Backend {
                 kernels[kernel.name] = kernel
             }
         }
-        // GEMM: the largest tiling the device accepts; a build whose kernel allows fewer
-        // work-items than its tile needs (register pressure) falls back to the next size.
+        // GEMM: the best tiling the device accepts (its variant follows the device type); a build
+        // whose kernel allows fewer work-items than its tile needs (register pressure) falls back
+        // to the next one.
         var chosen: CLGemmTile?
         let gemmSource = prelude + "\n" + (sources["gemm"] ?? "")
-        for tile in CLGemmTile.candidates(maxWorkGroupSize: probe.maxWorkGroupSize, localMemoryBytes: probe.localMemoryBytes) {
+        for tile in CLGemmTile.candidates(maxWorkGroupSize: probe.maxWorkGroupSize, localMemoryBytes: probe.localMemoryBytes,
+                                          accelerator: probe.isAccelerator,
+                                          override: ProcessInfo.processInfo.environment["TESSEL_OPENCL_GEMM"]) {
             let built = try OpenCLBackend.build("gemm", gemmSource, options: tile.buildOptions, kernelCache)
             if let gemm = built.first(where: { $0.name == "gemm_f32" }), gemm.maxWorkGroupSize >= tile.threads {
-                kernels[gemm.name] = gemm
+                // The CPU variant also brings its packing kernel.
+                for kernel in built { kernels[kernel.name] = kernel }
                 chosen = tile
                 break
             }
