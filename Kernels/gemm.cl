@@ -104,9 +104,14 @@ void gemm_f32(int M, int N, int K,
 // B is first copied by `gemm_pack_b` into panels of RN columns, [batch][N / RN][K][RN], zero
 // padded past N: the K loop then reads one contiguous stream through any B strides, without
 // the cache-set conflicts of stepping a row-major B by its row stride (a multiple of 4 KiB for
-// N = 1024), and without edge checks. A is read in place: each row's K loop is a stream (or,
-// for a transposed A, each step reads RM neighbouring words), and rows past M are clamped to
-// row M - 1 so edge blocks read valid memory; their results are never stored.
+// N = 1024), and without edge checks. A row-major A is read in place (each of the RM rows is a
+// stream along K); rows past M are clamped to row M - 1 so edge blocks read valid memory, and
+// their results are never stored. An A whose K axis is strided (transposed) would step by its
+// row stride at every k, with the same cache-set conflicts, so the host first packs it with
+// `gemm_pack_a` into blocks of RM rows, [batch][M / RM][K][RM], zero padded past M.
+// `gemm_f32` reads either through one formula: element (m, k) of A is at
+//   (m / RM) * aBlock + (m % RM) * aRow + k * aCol,
+// where in place aBlock = RM * aRow, and packed aBlock = K * RM, aRow = 1, aCol = RM.
 
 #ifndef RM
 #define RM 8
@@ -129,15 +134,27 @@ void gemm_pack_b(int N, int K, __global const float* B, int bOffset, int bBatch,
     }
 }
 
+// Work-item (k, block, batch) copies column k of one block of RM rows of A.
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void gemm_pack_a(int M, int K, __global const float* A, int aOffset, int aBatch, int aRow, int aCol,
+                 __global float* P) {
+    const int k = get_global_id(0), block = get_global_id(1), batch = get_global_id(2);
+    const int m0 = block * RM;
+    A += aOffset + batch * aBatch + k * aCol;
+    P += ((batch * (int)get_global_size(1) + block) * K + k) * RM;
+    for (int i = 0; i < RM; ++i) P[i] = m0 + i < M ? A[(m0 + i) * aRow] : 0.0f;
+}
+
 // Work-item (row block, column panel, batch) computes C[m0 ..< m0 + RM, n0 ..< n0 + RN] from
-// A and the packed B (`pBatch`: elements between batches of P, 0 when B is broadcast).
+// A (in place or packed, see above) and the packed B (`pBatch`: elements between batches of P,
+// 0 when B is broadcast).
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void gemm_f32(int M, int N, int K,
-              __global const float* A, int aOffset, int aBatch, int aRow, int aCol,
+              __global const float* A, int aOffset, int aBatch, int aBlock, int aRow, int aCol,
               __global const float* P, int pBatch, __global float* C) {
     const int m0 = get_global_id(0) * RM, panel = get_global_id(1), batch = get_global_id(2);
     const int n0 = panel * RN;
-    A += aOffset + batch * aBatch;
+    A += aOffset + batch * aBatch + (int)get_global_id(0) * aBlock;
     P += batch * pBatch + panel * K * RN;
     C += batch * M * N;
 
@@ -145,7 +162,7 @@ void gemm_f32(int M, int N, int K,
     float16 c0[RM], c1[RM];
     #pragma unroll
     for (int i = 0; i < RM; ++i) {
-        a[i] = A + min(m0 + i, M - 1) * aRow;
+        a[i] = A + (min(m0 + i, M - 1) - m0) * aRow;
         c0[i] = 0.0f;
         c1[i] = 0.0f;
     }

@@ -23,19 +23,39 @@ extension OpenCLBackend {
                             [.int(m), .int(n), .int(k), .buffer(left), .int(a.layout.offset)] + strides(a.layout)
                                 + [.buffer(right), .int(b.layout.offset)] + strides(b.layout) + [.buffer(target)])
         case .registerBlocked:
-            // Pack B into column panels (see gemm.cl), once when every batch shares it (stride 0).
-            let panels = (n + tile.columns - 1) / tile.columns
-            let packedBatches = batch == 1 || b.layout.strides[0] == 0 ? 1 : batch
-            let panelElements = panels * k * tile.columns
-            precondition(packedBatches * panelElements < Int(Int32.max),
-                         "matmul: packed B of \(packedBatches * panelElements) elements exceeds 32-bit indices")
-            let packed = allocator.allocate(count: Swift.max(packedBatches * panelElements, 1))
             let one = [1, 1, 1]
-            launcher.launch(kernel("gemm_pack_b"), global: [k, panels, packedBatches], local: one,
-                            [.int(n), .int(k), .buffer(right), .int(b.layout.offset)] + strides(b.layout) + [.buffer(packed)])
-            launcher.launch(kernel("gemm_f32"), global: [(m + tile.rows - 1) / tile.rows, panels, batch], local: one,
-                            [.int(m), .int(n), .int(k), .buffer(left), .int(a.layout.offset)] + strides(a.layout)
-                                + [.buffer(packed), .int(packedBatches == 1 ? 0 : panelElements), .buffer(target)])
+            // Copies an operand into blocks of `width` along `length` (see gemm.cl), once when every
+            // batch shares it (stride 0); returns the copy, its batch stride and its block count.
+            func pack(_ name: String, _ view: StridedView, _ source: CLBuffer, length: Int, width: Int) -> (CLBuffer, Int, Int) {
+                let blocks = (length + width - 1) / width
+                let batches = batch == 1 || view.layout.strides[0] == 0 ? 1 : batch
+                let perBatch = blocks * k * width
+                precondition(batches * perBatch < Int(Int32.max),
+                             "matmul: packed operand of \(batches * perBatch) elements exceeds 32-bit indices")
+                let packed = allocator.allocate(count: Swift.max(batches * perBatch, 1))
+                launcher.launch(kernel(name), global: [k, blocks, batches], local: one,
+                                [.int(length), .int(k), .buffer(source), .int(view.layout.offset)] + strides(view.layout)
+                                    + [.buffer(packed)])
+                return (packed, batches == 1 ? 0 : perBatch, blocks)
+            }
+            let rowsPerItem = tile.perItemRows
+            // B is always packed into column panels: one contiguous stream per work-item.
+            let (packedB, packedBBatch, panels) = pack("gemm_pack_b", b, right, length: n, width: tile.columns)
+            // A is read in place when its rows run along K; a strided K axis (transposed A) is
+            // packed into blocks of rows first. Either way the kernel takes (block, row, column) steps.
+            let aArgs: [CLArg]
+            let aStrides = zip(a.shape, a.layout.strides).map { $0 == 1 ? 0 : $1 }
+            if aStrides[2] == 1 || k == 1 {
+                aArgs = [.buffer(left), .int(a.layout.offset), .int(aStrides[0]),
+                         // With one block the block step is never taken; 0 keeps it in 32 bits.
+                         .int(m <= rowsPerItem ? 0 : rowsPerItem * aStrides[1]),
+                         .int(aStrides[1]), .int(aStrides[2])]
+            } else {
+                let (packedA, packedABatch, _) = pack("gemm_pack_a", a, left, length: m, width: rowsPerItem)
+                aArgs = [.buffer(packedA), .int(0), .int(packedABatch), .int(k * rowsPerItem), .int(1), .int(rowsPerItem)]
+            }
+            launcher.launch(kernel("gemm_f32"), global: [(m + rowsPerItem - 1) / rowsPerItem, panels, batch], local: one,
+                            [.int(m), .int(n), .int(k)] + aArgs + [.buffer(packedB), .int(packedBBatch), .buffer(target)])
         }
     }
 }
