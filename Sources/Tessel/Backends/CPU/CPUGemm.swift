@@ -230,10 +230,13 @@ private func accumulateTile6(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<
         pa += 6
         pb += 2 * w
     }
-    for (r, pair) in [(c00, c01), (c10, c11), (c20, c21), (c30, c31), (c40, c41), (c50, c51)].enumerated() {
-        storeVector(pair.0, tile + r * nr)
-        storeVector(pair.1, tile + r * nr + w)
+    // Explicit stores: an array of the accumulators would be a heap allocation per tile.
+    @inline(__always) func store(_ r: Int, _ left: V, _ right: V) {
+        storeVector(left, tile + r * nr)
+        storeVector(right, tile + r * nr + w)
     }
+    store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
+    store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
 }
 
 /// The AVX-512 kernel: 12 rows x 2 vectors = 24 accumulators of the 32 zmm registers, twice
@@ -264,10 +267,11 @@ private func accumulateTile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer
         pa += 12
         pb += 2 * w
     }
-    let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31), (c40, c41), (c50, c51),
-                (c60, c61), (c70, c71), (c80, c81), (c90, c91), (ca0, ca1), (cb0, cb1)]
-    for (r, pair) in rows.enumerated() {
-        storeVector(pair.0, tile + r * nr)
-        storeVector(pair.1, tile + r * nr + w)
+    @inline(__always) func store(_ r: Int, _ left: V, _ right: V) {
+        storeVector(left, tile + r * nr)
+        storeVector(right, tile + r * nr + w)
     }
+    store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
+    store(4, c40, c41); store(5, c50, c51); store(6, c60, c61); store(7, c70, c71)
+    store(8, c80, c81); store(9, c90, c91); store(10, ca0, ca1); store(11, cb0, cb1)
 }
