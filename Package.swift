@@ -14,11 +14,12 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        .target(name: "CTesselCPU", path: "Sources/CTesselCPU"),
         .executableTarget(name: "KernelEmbedder", path: "Sources/KernelEmbedder"),
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"]),
         .target(
             name: "Tessel",
-            dependencies: ["COpenCL"],
+            dependencies: ["COpenCL", "CTesselCPU"],
             plugins: ["EmbedKernels"]
         ),
         .executableTarget(

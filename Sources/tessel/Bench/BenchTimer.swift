@@ -24,7 +24,7 @@ struct BenchTiming: Codable {
 struct BenchTimer {
     var warmups = 2
     var minRuns = 5
-    var maxRuns = 50
+    var maxRuns = 1000
     var budget = 0.5
 
     func measure(_ run: () -> Void, on device: Device) throws -> BenchTiming {

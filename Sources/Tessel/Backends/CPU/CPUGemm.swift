@@ -1,8 +1,12 @@
+import CTesselCPU
+
 // Packed, register-blocked SGEMM (the BLIS/GotoBLAS structure):
-// - B is packed once per (K block, N block) into panels of `nr` columns, A per (M block, K block)
+// - B is packed per (K block, N block) into panels of `nr` columns, A per (M block, K block)
 //   into panels of `mr` rows, both zero-padded, so the micro-kernel reads memory sequentially and
 //   never checks bounds; packing reads through any strides, so transposed operands cost nothing;
-// - the micro-kernel keeps an mr x nr tile of C in 2*mr SIMD registers across the K block.
+// - the micro-kernel keeps an mr x nr tile of C in 2*mr SIMD registers across the K block;
+// - on several cores, C is cut into one slab per core (rows, or columns when C is wide), each
+//   computed alone: no barriers, and every core packs only what it reads.
 
 /// Rows of A per micro-kernel tile: as many as the vector registers hold accumulators for.
 #if TESSEL_SIMD16
@@ -12,11 +16,11 @@ private let mr = 6
 #endif
 /// Columns of B per micro-kernel tile: two SIMD vectors.
 private let nr = 2 * simdWidth
-/// K block: a packed A panel (mr x kc) and B panel (kc x nr) stay in L1/L2.
+/// K block: a packed A micro-panel (mr x kc) stays in L1 while B panels stream past it.
 private let kc = 256
-/// M block: mc x kc floats of A (~144 KB) stay in L2.
+/// M block: mc x kc floats of packed A (~144 KB).
 private let mc = 144
-/// N block: kc x nc floats of B (512 KB) stay in L2 while A micro-panels pass over them.
+/// N block: kc x nc floats of packed B (512 KB) stay in L2 while A micro-panels pass over them.
 private let nc = 512
 
 extension CPUBackend {
@@ -31,12 +35,12 @@ extension CPUBackend {
              StridedMatrix(base: pb + b.layout.offset + item * b.layout.strides[0],
                            rowStride: b.layout.strides[1], columnStride: b.layout.strides[2]))
         }
-        if batch >= cpuCoreCount && m * n * k < gemmSplitThreshold {
+        if batch >= cpuCoreCount && m * n * k < 1 << 24 {
             // Many small products: one per core at a time beats splitting each one.
             parallelFor(batch, grain: 1) { items in
                 for item in items {
                     let (left, right) = operands(item)
-                    sgemmBlocked(m: m, n: n, k: k, a: left, b: right, c: c.value + item * m * n, ldc: n, multithreaded: false)
+                    sgemmOnOneCore(m: m, n: n, k: k, a: left, b: right, c: c.value + item * m * n, ldc: n)
                 }
             }
             return
@@ -48,91 +52,90 @@ extension CPUBackend {
     }
 }
 
-/// Below this many multiply-adds, a product is split into one slab per core, each computed
-/// alone: one parallel dispatch instead of two per K block (~10 us each, as long as a whole
-/// 128x784x128 product takes on one core).
-private let gemmSplitThreshold = 1 << 27
-
 struct StridedMatrix {
     let base: UnsafeMutablePointer<Float>
     let rowStride: Int
     let columnStride: Int
-    @inline(__always) subscript(row: Int, column: Int) -> Float { base[row * rowStride + column * columnStride] }
+    @inline(__always) subscript(row: Int, column: Int) -> Float { base[row &* rowStride &+ column &* columnStride] }
 }
 
-/// C (m x n, row-major, dense) = A (m x k) * B (k x n).
+/// C (m x n, row-major, dense) = A (m x k) * B (k x n), on all cores.
 func sgemm(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>) {
-    let macs = m * n * k
-    guard macs < gemmSplitThreshold, macs > 1 << 16, cpuCoreCount > 1 else {
-        sgemmBlocked(m: m, n: n, k: k, a: a, b: b, c: c, ldc: n, multithreaded: macs >= 1 << 16)
+    // Below ~64K multiply-adds waking a second core costs more than it saves.
+    guard cpuCoreCount > 1, m * n * k > 1 << 16 else {
+        sgemmOnOneCore(m: m, n: n, k: k, a: a, b: b, c: c, ldc: n)
         return
     }
-    // Slabs of rows (or of columns when C is wide), aligned to the micro-tile.
+    // One slab of whole micro-tiles per core, as even as the tile grid allows.
     let splitRows = m >= n
     let extent = splitRows ? m : n, unit = splitRows ? mr : nr
-    let slab = roundUp((extent + cpuCoreCount - 1) / cpuCoreCount, unit)
-    let slabs = (extent + slab - 1) / slab
+    let tiles = (extent + unit - 1) / unit
+    let slabs = Swift.min(cpuCoreCount, tiles)
     let output = UncheckedSendable(c)
     parallelFor(slabs, grain: 1) { range in
         for index in range {
-            let start = index * slab, size = Swift.min(slab, extent - start)
+            let start = Swift.min(extent, index * tiles / slabs * unit)
+            let end = Swift.min(extent, (index + 1) * tiles / slabs * unit)
+            guard start < end else { continue }
             if splitRows {
                 let rows = StridedMatrix(base: a.base + start * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride)
-                sgemmBlocked(m: size, n: n, k: k, a: rows, b: b, c: output.value + start * n, ldc: n, multithreaded: false)
+                sgemmOnOneCore(m: end - start, n: n, k: k, a: rows, b: b, c: output.value + start * n, ldc: n)
             } else {
                 let columns = StridedMatrix(base: b.base + start * b.columnStride, rowStride: b.rowStride,
                                             columnStride: b.columnStride)
-                sgemmBlocked(m: m, n: size, k: k, a: a, b: columns, c: output.value + start, ldc: n, multithreaded: false)
+                sgemmOnOneCore(m: m, n: end - start, k: k, a: a, b: columns, c: output.value + start, ldc: n)
             }
         }
     }
 }
 
-/// The blocked algorithm on C with row stride `ldc`, on all cores or on the calling thread.
-private func sgemmBlocked(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>,
-                          ldc: Int, multithreaded: Bool) {
+/// The blocked algorithm on the calling thread, on C with row stride `ldc`.
+private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>,
+                            ldc: Int) {
     guard m > 0 && n > 0 else { return }
     if k == 0 {
         for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
         return
     }
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * roundUp(Swift.min(n, nc), nr))
-    defer { packedB.deallocate() }
-    let cShared = UncheckedSendable(c), bShared = UncheckedSendable(packedB)
+    // Equal K blocks: 784 = 4 x 196, not 3 x 256 + 16 (a 16-deep block is all load and store).
+    let kBlocks = (k + kc - 1) / kc
+    let kcMax = (k + kBlocks - 1) / kBlocks
+    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * roundUp(Swift.min(n, nc), nr))
+    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * roundUp(Swift.min(m, mc), mr))
+    let edgeTile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+    defer {
+        packedB.deallocate()
+        packedA.deallocate()
+        edgeTile.deallocate()
+    }
     for jc in stride(from: 0, to: n, by: nc) {
         let ncBlock = Swift.min(nc, n - jc)
-        for pc in stride(from: 0, to: k, by: kc) {
-            let kcBlock = Swift.min(kc, k - pc)
-            packB(b, rows: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB, multithreaded: multithreaded)
+        for pc in stride(from: 0, to: k, by: kcMax) {
+            let kcBlock = Swift.min(kcMax, k - pc)
+            packB(b, rows: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
             let accumulate = pc > 0
-            // Work items: (M block, group of N panels), so skinny products still use every core.
-            let mBlocks = (m + mc - 1) / mc
-            let panels = (ncBlock + nr - 1) / nr
-            let panelGroups = multithreaded ? Swift.max(1, Swift.min(panels, (cpuCoreCount * 2 + mBlocks - 1) / mBlocks)) : 1
-            let panelsPerGroup = (panels + panelGroups - 1) / panelGroups
-            let items = mBlocks * panelGroups
-            parallelFor(items, grain: multithreaded ? 1 : items) { range in
-                let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
-                let tile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
-                defer {
-                    packedA.deallocate()
-                    tile.deallocate()
-                }
-                for item in range {
-                    let ic = (item / panelGroups) * mc, group = item % panelGroups
-                    let mcBlock = Swift.min(mc, m - ic)
-                    packA(a, rows: ic..<(ic + mcBlock), columns: pc..<(pc + kcBlock), into: packedA)
-                    let firstPanel = group * panelsPerGroup, lastPanel = Swift.min(panels, firstPanel + panelsPerGroup)
-                    // One A micro-panel (mr x kc, 12 KB) stays in L1 while the B panels of the
-                    // block stream past it from L2.
-                    for ir in stride(from: 0, to: mcBlock, by: mr) {
-                        let rows = Swift.min(mr, mcBlock - ir)
-                        for panel in firstPanel..<lastPanel {
-                            let jr = panel * nr
-                            microKernel(kc: kcBlock, a: packedA + ir * kcBlock, b: bShared.value + panel * nr * kcBlock,
-                                        c: cShared.value + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                        rows: rows, columns: Swift.min(nr, ncBlock - jr), accumulate: accumulate,
-                                        tile: tile)
+            for ic in stride(from: 0, to: m, by: mc) {
+                let mcBlock = Swift.min(mc, m - ic)
+                packA(a, rows: ic..<(ic + mcBlock), columns: pc..<(pc + kcBlock), into: packedA)
+                // One A micro-panel (mr x kc, 12 KB) stays in L1 while the B panels of the
+                // block stream past it from L2.
+                for ir in stride(from: 0, to: mcBlock, by: mr) {
+                    let rows = Swift.min(mr, mcBlock - ir)
+                    let aPanel = packedA + ir * kcBlock
+                    for jr in stride(from: 0, to: ncBlock, by: nr) {
+                        let columns = Swift.min(nr, ncBlock - jr)
+                        let bPanel = packedB + jr * kcBlock
+                        let cTile = c + (ic + ir) * ldc + jc + jr
+                        if rows == mr && columns == nr {
+                            microKernel(kc: kcBlock, a: aPanel, b: bPanel, c: cTile, ldc: ldc, accumulate: accumulate)
+                        } else {
+                            // Edge tiles go through a full-size scratch tile, so the kernel
+                            // never needs bounds checks.
+                            microKernel(kc: kcBlock, a: aPanel, b: bPanel, c: edgeTile, ldc: nr, accumulate: false)
+                            for r in 0..<rows {
+                                let target = cTile + r * ldc, source = edgeTile + r * nr
+                                for j in 0..<columns { target[j] = accumulate ? target[j] + source[j] : source[j] }
+                            }
                         }
                     }
                 }
@@ -149,71 +152,88 @@ private func packA(_ a: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
     var destination = packed
     for panelStart in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
         let panelRows = Swift.min(mr, rows.upperBound - panelStart)
-        for p in 0..<kcBlock {
-            let column = columns.lowerBound + p
-            for r in 0..<mr { destination[p * mr + r] = r < panelRows ? a[panelStart + r, column] : 0 }
+        let source = a.base + (panelStart &* a.rowStride &+ columns.lowerBound &* a.columnStride)
+        if panelRows < mr { destination.update(repeating: 0, count: mr * kcBlock) }
+        if a.columnStride == 1 && panelRows == mr {
+            // Row-major A: one element of each of the mr rows per step; the rows' cache lines
+            // stay in L1 across 16 steps (written so that it compiles to plain loads and stores:
+            // a scatter per row is slower).
+            for p in 0..<kcBlock {
+                let column = source + p, target = destination + p &* mr
+                for r in 0..<mr { target[r] = column[r &* a.rowStride] }
+            }
+        } else if a.rowStride == 1 && panelRows == mr {
+            // Transposed A: a panel column is contiguous in memory.
+            for p in 0..<kcBlock { (destination + p &* mr).update(from: source + p &* a.columnStride, count: mr) }
+        } else {
+            for p in 0..<kcBlock {
+                for r in 0..<panelRows { destination[p &* mr &+ r] = source[r &* a.rowStride &+ p &* a.columnStride] }
+            }
         }
         destination += mr * kcBlock
     }
 }
 
 /// Packs B[rows, columns] as consecutive nr-column panels, each stored k-major: panel[p * nr + j].
-private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, into packed: UnsafeMutablePointer<Float>,
-                   multithreaded: Bool) {
+private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
     let kcBlock = rows.count
-    let panels = (columns.count + nr - 1) / nr
-    let shared = UncheckedSendable(packed)
-    parallelFor(panels, grain: multithreaded ? Swift.max(1, 16_384 / Swift.max(kcBlock * nr, 1)) : panels) { range in
-        for panel in range {
-            let destination = shared.value + panel * nr * kcBlock
-            let first = columns.lowerBound + panel * nr
-            let width = Swift.min(nr, columns.upperBound - first)
+    var destination = packed
+    for first in stride(from: columns.lowerBound, to: columns.upperBound, by: nr) {
+        let width = Swift.min(nr, columns.upperBound - first)
+        let source = b.base + (rows.lowerBound &* b.rowStride &+ first &* b.columnStride)
+        if width < nr { destination.update(repeating: 0, count: nr * kcBlock) }
+        if b.columnStride == 1 && width == nr {
+            // Row-major B: each panel row is a contiguous run.
+            for p in 0..<kcBlock { (destination + p &* nr).update(from: source + p &* b.rowStride, count: nr) }
+        } else if b.rowStride == 1 {
+            // Transposed B (x @ W.T): read each column sequentially, write it down the panel.
+            for j in 0..<width {
+                let column = source + j &* b.columnStride
+                for p in 0..<kcBlock { destination[p &* nr &+ j] = column[p] }
+            }
+        } else {
             for p in 0..<kcBlock {
-                let row = rows.lowerBound + p
-                let target = destination + p * nr
-                if b.columnStride == 1 && width == nr {
-                    target.update(from: b.base + row * b.rowStride + first, count: nr)
-                } else {
-                    for j in 0..<nr { target[j] = j < width ? b[row, first + j] : 0 }
-                }
+                for j in 0..<width { destination[p &* nr &+ j] = source[p &* b.rowStride &+ j &* b.columnStride] }
             }
         }
+        destination += nr * kcBlock
     }
 }
 
-/// C[0..<rows, 0..<columns] (+)= packed A panel (mr x kc) * packed B panel (kc x nr).
+/// C tile (mr x nr, row stride ldc) (+)= packed A panel (mr x kc) * packed B panel (kc x nr).
 @inline(__always)
 private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                         ldc: Int, rows: Int, columns: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>) {
-    do {
-        #if TESSEL_SIMD16
-        accumulateTile12(kc: kc, a: a, b: b, into: tile)
-        #else
-        accumulateTile6(kc: kc, a: a, b: b, into: tile)
-        #endif
-        // The accumulators go through a scratch tile (1.5 KB, in L1): one store path serves
-        // full and edge tiles, and costs little next to the kc * mr * nr FMAs before it.
-        if rows == mr && columns == nr {
-            for r in 0..<mr {
-                let row = c + r * ldc, source = tile + r * nr
-                for j in stride(from: 0, to: nr, by: simdWidth) {
-                    let value = loadVector(source + j)
-                    storeVector(accumulate ? loadVector(row + j) + value : value, row + j)
-                }
-            }
-            return
-        }
-        for r in 0..<rows {
-            for j in 0..<columns {
-                c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * nr + j] : tile[r * nr + j]
-            }
-        }
+                         ldc: Int, accumulate: Bool) {
+    // The C tile is read after kc * mr * nr FMAs; asking for it now hides its cache miss.
+    for r in 0..<mr {
+        let row = c + r &* ldc
+        tessel_prefetch(row)
+        tessel_prefetch(row + (nr - 1))
+    }
+    #if TESSEL_SIMD16
+    tile12(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    #else
+    tile6(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    #endif
+}
+
+/// Writes one row of accumulators (two vectors) to C.
+@inline(__always)
+private func storeRow(_ left: Vector<Float>, _ right: Vector<Float>, _ row: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    let w = simdWidth
+    if accumulate {
+        storeVector(loadVector(row) + left, row)
+        storeVector(loadVector(row + w) + right, row + w)
+    } else {
+        storeVector(left, row)
+        storeVector(right, row + w)
     }
 }
 
 /// The AVX2 kernel: 6 rows x 2 vectors = 12 accumulators of the 16 ymm registers.
 @inline(__always)
-private func accumulateTile6(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, into tile: UnsafeMutablePointer<Float>) {
+private func tile6(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                   ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     let w = simdWidth
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -230,19 +250,16 @@ private func accumulateTile6(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<
         pa += 6
         pb += 2 * w
     }
-    // Explicit stores: an array of the accumulators would be a heap allocation per tile.
-    @inline(__always) func store(_ r: Int, _ left: V, _ right: V) {
-        storeVector(left, tile + r * nr)
-        storeVector(right, tile + r * nr + w)
-    }
-    store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
-    store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
+    storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
+    storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
+    storeRow(c40, c41, c + 4 * ldc, accumulate: accumulate); storeRow(c50, c51, c + 5 * ldc, accumulate: accumulate)
 }
 
 /// The AVX-512 kernel: 12 rows x 2 vectors = 24 accumulators of the 32 zmm registers, twice
 /// the FMAs per B load of the 6-row kernel.
 @inline(__always)
-private func accumulateTile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, into tile: UnsafeMutablePointer<Float>) {
+private func tile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                    ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     let w = simdWidth
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -251,6 +268,8 @@ private func accumulateTile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer
     var c90 = V(), c91 = V(), ca0 = V(), ca1 = V(), cb0 = V(), cb1 = V()
     var pa = a, pb = b
     for _ in 0..<kc {
+        tessel_prefetch(pb + 8 * 2 * w)
+        tessel_prefetch(pb + 8 * 2 * w + w)
         let b0 = loadVector(pb), b1 = loadVector(pb + w)
         var s = V(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
         s = V(repeating: pa[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
@@ -267,11 +286,10 @@ private func accumulateTile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer
         pa += 12
         pb += 2 * w
     }
-    @inline(__always) func store(_ r: Int, _ left: V, _ right: V) {
-        storeVector(left, tile + r * nr)
-        storeVector(right, tile + r * nr + w)
-    }
-    store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
-    store(4, c40, c41); store(5, c50, c51); store(6, c60, c61); store(7, c70, c71)
-    store(8, c80, c81); store(9, c90, c91); store(10, ca0, ca1); store(11, cb0, cb1)
+    storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
+    storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
+    storeRow(c40, c41, c + 4 * ldc, accumulate: accumulate); storeRow(c50, c51, c + 5 * ldc, accumulate: accumulate)
+    storeRow(c60, c61, c + 6 * ldc, accumulate: accumulate); storeRow(c70, c71, c + 7 * ldc, accumulate: accumulate)
+    storeRow(c80, c81, c + 8 * ldc, accumulate: accumulate); storeRow(c90, c91, c + 9 * ldc, accumulate: accumulate)
+    storeRow(ca0, ca1, c + 10 * ldc, accumulate: accumulate); storeRow(cb0, cb1, c + 11 * ldc, accumulate: accumulate)
 }
