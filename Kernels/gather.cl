@@ -12,11 +12,15 @@ __kernel void gather_u32_1d(int n, __global const int* pi, int oi, int si, __glo
     pout[oout + i * sout] = (position >= 0 && position < axisSize) ? px[ox + i * sx + position * axisStride] : 0u;
 }
 
-__kernel void gather_u32_nd(int n, Shape s, __global const int* pi, View vi, __global const uint* px, View vx,
+__kernel void gather_u32_nd(int n, int run, Shape s, __global const int* pi, View vi, __global const uint* px, View vx,
                             __global uint* pout, View vout, int axisStride, int axisSize) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    OFFSETS3(s, i, vi, oi, vx, ox, vout, oout);
-    int position = pi[oi];
-    pout[oout] = (position >= 0 && position < axisSize) ? px[ox + position * axisStride] : 0u;
+    int i = get_global_id(0) * run, end = min(i + run, n), last = s.rank - 1;
+    while (i < end) {
+        OFFSETS3(s, i, vi, oi, vx, ox, vout, oout);
+        for (int stop = min(end, i - i % s.dims[last] + s.dims[last]); i < stop; ++i) {
+            int position = pi[oi];
+            pout[oout] = (position >= 0 && position < axisSize) ? px[ox + position * axisStride] : 0u;
+            oi += vi.strides[last]; ox += vx.strides[last]; oout += vout.strides[last];
+        }
+    }
 }

@@ -2,45 +2,98 @@
 //
 // The host splits the view into an outer part `so`/`vo` (one output per element, vo carries the
 // view's offset) and an inner part `si`/`vi` (the reduced elements, offset 0). Two strategies:
-// - NAME_rows: one work-item per output walks its reduced elements (short rows, < 256);
+// - NAME_chunks: one work-item per (output, chunk of its row), no local memory or barriers.
+//   Work-item ids run over outputs first, so neighbouring work-items read neighbouring addresses
+//   when the outputs are adjacent (a sum over the first axis). Contiguous float rows are summed
+//   16 lanes at a time. CPU drivers use it for everything; GPUs for strided or short rows.
+// - NAME_columns (sums on CPU drivers): one work-item per 64 adjacent outputs (the outer view is
+//   contiguous) and a chunk of their rows, summing 64 columns at once down a strided inner view:
+//   a sum over the first axis reads runs of 256 bytes instead of one float from each row.
 // - NAME_groups: `groupsPerOutput` work-groups per output each reduce a `chunk` of the row in
-//   local memory (a tree, so float sums add numbers of similar size) and write one partial; when
-//   there is more than one group per output, the host reduces the partials with a second launch.
-// All kernels share one signature so one host routine launches them; arguments a kernel does not
-// need (indices for sums) are ignored.
+//   local memory (a tree, so float sums add numbers of similar size); GPUs use it for long
+//   contiguous rows, where the work-items of a group read consecutive addresses.
+// When a row is cut into several chunks or groups, the kernel writes one partial per piece and
+// the host reduces the partials with a second launch. All kernels share one argument list after
+// their first ones, so one host routine launches them; arguments a kernel does not need (indices
+// for sums) are ignored.
 //
 // max/min carry (value, index) pairs and argmax/argmin are the same kernels writing the index.
 // A pair replaces another when its value is better, or equal with a smaller index, so the first
 // occurrence wins whatever order the tree combines in; NaN beats every number (NumPy's rule),
 // and index -1 marks "no element yet".
 
+/// Offset of element `j` of the inner view, and the coordinates a `walk_step` from it needs.
+inline int walk_start(int* coord, int j, const Shape s, const View v) {
+    int offset = 0;
+    for (int d = s.rank - 1; d >= 0; --d) {
+        coord[d] = j % s.dims[d];
+        j /= s.dims[d];
+        offset += coord[d] * v.strides[d];
+    }
+    return offset;
+}
+
+/// True when the inner view is one contiguous run (the common "last axis" case).
+inline bool inner_contiguous(const Shape s, const View v) { return s.rank == 1 && v.strides[0] == 1; }
+
 #define NO_NAN(x) 0
 
-#define REDUCE_MINMAX(NAME, T, IS_NAN, CMP) \
+// Value-only reductions of contiguous rows take a vector path: VBEST combines 16 lanes
+// (fmax/fmin, which skip NaN) and VNAN flags NaN lanes, so a NaN still wins.
+#define REDUCE_MINMAX(NAME, T, T16, IS_NAN, CMP, VBEST, VNAN) \
 inline bool NAME##_better(T v, int i, T bestValue, int bestIndex) { \
     if (i < 0) return false; \
     if (bestIndex < 0) return true; \
     if (IS_NAN(bestValue)) return IS_NAN(v) && i < bestIndex; \
     return IS_NAN(v) || v CMP bestValue || (v == bestValue && i < bestIndex); \
 } \
-__kernel void NAME##_rows(int nOut, int nIn, Shape so, View vo, Shape si, View vi, \
-                          __global const T* x, __global const int* xIndex, int useXIndex, \
-                          __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
-    int o = get_global_id(0); \
-    if (o >= nOut) return; \
+__kernel void NAME##_chunks(int nOut, int chunk, int chunksPerOutput, int nIn, Shape so, View vo, Shape si, View vi, \
+                            __global const T* x, __global const int* xIndex, int useXIndex, \
+                            __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
+    int id = get_global_id(0); \
+    if (id >= nOut * chunksPerOutput) return; \
+    int o = id % nOut, g = id / nOut; \
     int base = view_offset(so, vo, o); \
+    int start = g * chunk, end = min(start + chunk, nIn); \
     T best = 0; \
     int bestIndex = -1; \
-    int coord[MAX_RANK] = {0}; \
-    int offset = 0; \
-    for (int j = 0; j < nIn; ++j) { \
-        T v = x[base + offset]; \
-        int index = useXIndex ? xIndex[base + offset] : j; \
-        if (NAME##_better(v, index, best, bestIndex)) { best = v; bestIndex = index; } \
-        offset = walk_step(coord, offset, si, vi); \
+    if (inner_contiguous(si, vi) && !useXIndex && !writeIndex && end - start >= 16) { \
+        __global const T* row = x + base; \
+        T16 lanes = vload16(0, row + start); \
+        int16 nanLanes = VNAN(lanes); \
+        int j = start + 16; \
+        for (; j + 16 <= end; j += 16) { \
+            T16 v = vload16(0, row + j); \
+            lanes = VBEST(lanes, v); \
+            nanLanes |= VNAN(v); \
+        } \
+        best = lanes.s0; \
+        bestIndex = 0; \
+        for (int lane = 1; lane < 16; ++lane) { \
+            T v = ((T*)&lanes)[lane]; \
+            if (v CMP best) best = v; \
+        } \
+        for (; j < end; ++j) if (IS_NAN(row[j]) || row[j] CMP best) best = row[j]; \
+        if (any(nanLanes)) for (int k = start; k < end; ++k) if (IS_NAN(row[k])) { best = row[k]; break; } \
+    } else if (inner_contiguous(si, vi)) { \
+        for (int j = start; j < end; ++j) { \
+            T v = x[base + j]; \
+            int index = useXIndex ? xIndex[base + j] : j; \
+            if (NAME##_better(v, index, best, bestIndex)) { best = v; bestIndex = index; } \
+        } \
+    } else { \
+        int coord[MAX_RANK]; \
+        int offset = walk_start(coord, start, si, vi); \
+        for (int j = start; j < end; ++j) { \
+            T v = x[base + offset]; \
+            int index = useXIndex ? xIndex[base + offset] : j; \
+            if (NAME##_better(v, index, best, bestIndex)) { best = v; bestIndex = index; } \
+            offset = walk_step(coord, offset, si, vi); \
+        } \
     } \
-    if (writeValue) outValue[o] = best; \
-    if (writeIndex) outIndex[o] = bestIndex; \
+    int at = o * chunksPerOutput + g; \
+    if (writeValue) outValue[at] = best; \
+    if (writeIndex) outIndex[at] = bestIndex; \
 } \
 __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, View vo, Shape si, View vi, \
                             __global const T* x, __global const int* xIndex, int useXIndex, \
@@ -75,22 +128,78 @@ __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, V
     } \
 }
 
-// ACC is the accumulator type: float for float, uint for int (so overflow wraps).
-#define REDUCE_SUM(NAME, T, ACC) \
-__kernel void NAME##_rows(int nOut, int nIn, Shape so, View vo, Shape si, View vi, \
-                          __global const T* x, __global const int* xIndex, int useXIndex, \
-                          __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
-    int o = get_global_id(0); \
-    if (o >= nOut) return; \
+// Kahan summation: `error` keeps what rounding dropped from `sum` (the true total is sum - error),
+// so a work-item's long sequential run is as accurate as a tree. Exact (error stays 0) for uint.
+#define COMPENSATED_ADD(sum, error, value, TYPE) { \
+    TYPE y_ = (value) - (error); \
+    TYPE t_ = (sum) + y_; \
+    (error) = (t_ - (sum)) - y_; \
+    (sum) = t_; }
+
+// ACC is the accumulator type: float for float, uint for int (so overflow wraps); ACC16, ACC8
+// and ACC4 its vectors. VLOAD reads 16 elements as an ACC16 (contiguous rows are summed 16
+// lanes at a time).
+#define REDUCE_SUM(NAME, T, ACC, ACC16, ACC8, ACC4, VLOAD) \
+__kernel void NAME##_chunks(int nOut, int chunk, int chunksPerOutput, int nIn, Shape so, View vo, Shape si, View vi, \
+                            __global const T* x, __global const int* xIndex, int useXIndex, \
+                            __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
+    int id = get_global_id(0); \
+    if (id >= nOut * chunksPerOutput) return; \
+    int o = id % nOut, g = id / nOut; \
     int base = view_offset(so, vo, o); \
-    ACC total = 0; \
-    int coord[MAX_RANK] = {0}; \
-    int offset = 0; \
-    for (int j = 0; j < nIn; ++j) { \
-        total += (ACC)x[base + offset]; \
+    int start = g * chunk, end = min(start + chunk, nIn); \
+    ACC total = 0, error = 0; \
+    if (inner_contiguous(si, vi)) { \
+        __global const T* row = x + base; \
+        ACC16 lanes = 0, errors = 0; \
+        int j = start; \
+        for (; j + 16 <= end; j += 16) COMPENSATED_ADD(lanes, errors, VLOAD(row + j), ACC16); \
+        for (; j < end; ++j) COMPENSATED_ADD(total, error, (ACC)row[j], ACC); \
+        lanes -= errors; \
+        ACC8 eight = lanes.lo + lanes.hi; \
+        ACC4 four = eight.lo + eight.hi; \
+        total += (four.x + four.y) + (four.z + four.w); \
+    } else { \
+        int coord[MAX_RANK]; \
+        int offset = walk_start(coord, start, si, vi); \
+        for (int j = start; j < end; ++j) { \
+            COMPENSATED_ADD(total, error, (ACC)x[base + offset], ACC); \
+            offset = walk_step(coord, offset, si, vi); \
+        } \
+    } \
+    outValue[o * chunksPerOutput + g] = (T)(total - error); \
+} \
+__kernel void NAME##_columns(int nOut, int chunk, int chunksPerOutput, int nIn, Shape so, View vo, Shape si, View vi, \
+                             __global const T* x, __global const int* xIndex, int useXIndex, \
+                             __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
+    int blocks = (nOut + 63) / 64; \
+    int id = get_global_id(0); \
+    if (id >= blocks * chunksPerOutput) return; \
+    int first = (id % blocks) * 64, g = id / blocks; \
+    int lanes = min(64, nOut - first); \
+    int start = g * chunk, end = min(start + chunk, nIn); \
+    __global const T* column = x + vo.offset + first; \
+    int coord[MAX_RANK]; \
+    int offset = walk_start(coord, start, si, vi); \
+    if (lanes == 64) { \
+        ACC16 t0 = 0, t1 = 0, t2 = 0, t3 = 0, e0 = 0, e1 = 0, e2 = 0, e3 = 0; \
+        for (int j = start; j < end; ++j) { \
+            __global const T* row = column + offset; \
+            COMPENSATED_ADD(t0, e0, VLOAD(row), ACC16); COMPENSATED_ADD(t1, e1, VLOAD(row + 16), ACC16); \
+            COMPENSATED_ADD(t2, e2, VLOAD(row + 32), ACC16); COMPENSATED_ADD(t3, e3, VLOAD(row + 48), ACC16); \
+            offset = walk_step(coord, offset, si, vi); \
+        } \
+        ACC16 totals[4] = {t0 - e0, t1 - e1, t2 - e2, t3 - e3}; \
+        for (int lane = 0; lane < 64; ++lane) \
+            outValue[(first + lane) * chunksPerOutput + g] = (T)((ACC*)totals)[lane]; \
+        return; \
+    } \
+    ACC totals[64] = {0}, errors[64] = {0}; \
+    for (int j = start; j < end; ++j) { \
+        for (int lane = 0; lane < lanes; ++lane) COMPENSATED_ADD(totals[lane], errors[lane], (ACC)column[offset + lane], ACC); \
         offset = walk_step(coord, offset, si, vi); \
     } \
-    outValue[o] = (T)total; \
+    for (int lane = 0; lane < lanes; ++lane) outValue[(first + lane) * chunksPerOutput + g] = (T)(totals[lane] - errors[lane]); \
 } \
 __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, View vo, Shape si, View vi, \
                             __global const T* x, __global const int* xIndex, int useXIndex, \
@@ -112,9 +221,12 @@ __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, V
     if (lid == 0) outValue[flat] = values[0]; \
 }
 
-REDUCE_SUM(reduce_sum_f, float, float)
-REDUCE_SUM(reduce_sum_i, int, uint)
-REDUCE_MINMAX(reduce_max_f, float, isnan, >)
-REDUCE_MINMAX(reduce_min_f, float, isnan, <)
-REDUCE_MINMAX(reduce_max_i, int, NO_NAN, >)
-REDUCE_MINMAX(reduce_min_i, int, NO_NAN, <)
+#define VLOAD_F(p) vload16(0, p)
+#define VLOAD_I(p) convert_uint16(vload16(0, p))
+REDUCE_SUM(reduce_sum_f, float, float, float16, float8, float4, VLOAD_F)
+REDUCE_SUM(reduce_sum_i, int, uint, uint16, uint8, uint4, VLOAD_I)
+#define NO_NAN16(v) ((int16)0)
+REDUCE_MINMAX(reduce_max_f, float, float16, isnan, >, fmax, isnan)
+REDUCE_MINMAX(reduce_min_f, float, float16, isnan, <, fmin, isnan)
+REDUCE_MINMAX(reduce_max_i, int, int16, NO_NAN, >, max, NO_NAN16)
+REDUCE_MINMAX(reduce_min_i, int, int16, NO_NAN, <, min, NO_NAN16)

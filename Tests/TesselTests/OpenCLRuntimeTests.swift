@@ -240,26 +240,43 @@ final class OpenCLRuntimeTests: XCTestCase {
     // MARK: Reductions
 
     func testReduceSumOverLastAxisAndAll() throws {
+        for strategy in OpenCLBackend.ReduceStrategy.allCases { try checkReduceSumOverLastAxisAndAll(strategy) }
+    }
+
+    private func checkReduceSumOverLastAxisAndAll(_ strategy: OpenCLBackend.ReduceStrategy) throws {
         let backend = try backend()
         for (rows, columns) in [(7, 10), (5, 300), (3, 70_000)] {
             let x = (0..<rows * columns).map { Float(($0 * 7919) % 1000) / 1000 }
             let out = backend.allocate(count: rows)
-            backend.reduce(.sum, view(upload(x, backend), [rows, columns]), reducedRank: 1, into: out)
+            backend.reduce(.sum, view(upload(x, backend), [rows, columns]), reducedRank: 1, into: out, strategy: strategy)
             let expected = (0..<rows).map { r in Float((0..<columns).reduce(0.0) { $0 + Double(x[r * columns + $1]) }) }
             assertClose(floats(out, rows, backend), expected, tolerance: 1e-5)
         }
         // Over the first axis of a matrix: a strided (transposed) inner walk.
         let x = (0..<600).map { Float($0 % 13) } // [20, 30]
         let out = backend.allocate(count: 30)
-        backend.reduce(.sum, view(upload(x, backend), [30, 20], strides: [1, 30]), reducedRank: 1, into: out)
+        backend.reduce(.sum, view(upload(x, backend), [30, 20], strides: [1, 30]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(floats(out, 30, backend), (0..<30).map { c in (0..<20).reduce(Float(0)) { $0 + x[$1 * 30 + c] } })
+        // Over the first axis with 64-column blocks, a ragged last block, and rows enough for partials.
+        for (rows, columns) in [(300, 100), (1100, 70), (2, 64)] {
+            let m = (0..<rows * columns).map { Float(($0 * 31) % 17) - 8 }
+            let sums = backend.allocate(count: columns)
+            backend.reduce(.sum, view(upload(m, backend), [columns, rows], strides: [1, columns]), reducedRank: 1, into: sums,
+                           strategy: strategy)
+            XCTAssertEqual(floats(sums, columns, backend),
+                           (0..<columns).map { c in (0..<rows).reduce(Float(0)) { $0 + m[$1 * columns + c] } }, "[\(rows), \(columns)] axis 0")
+        }
         // int32 sum over everything.
         let ix = (0..<1000).map { Int32($0 - 300) }
-        backend.reduce(.sum, view(upload(ix, backend), .int32, [10, 100]), reducedRank: 2, into: out)
+        backend.reduce(.sum, view(upload(ix, backend), .int32, [10, 100]), reducedRank: 2, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 1, backend), [ix.reduce(0, +)])
     }
 
     func testFullSumOfSixteenMillionIsAccurate() throws {
+        for strategy in OpenCLBackend.ReduceStrategy.allCases { try checkFullSumOfSixteenMillionIsAccurate(strategy) }
+    }
+
+    private func checkFullSumOfSixteenMillionIsAccurate(_ strategy: OpenCLBackend.ReduceStrategy) throws {
         let backend = try backend()
         let count = 1 << 24
         var generator = SplitMix(seed: 42)
@@ -270,45 +287,72 @@ final class OpenCLRuntimeTests: XCTestCase {
             reference += Double(values[i])
         }
         let out = backend.allocate(count: 1)
-        backend.reduce(.sum, view(upload(values, backend), [count]), reducedRank: 1, into: out)
+        backend.reduce(.sum, view(upload(values, backend), [count]), reducedRank: 1, into: out, strategy: strategy)
         let sum = Double(floats(out, 1, backend)[0])
         XCTAssertLessThan(abs(sum - reference) / reference, 1e-4, "sum \(sum), reference \(reference)")
     }
 
     func testArgmaxMaxAndMin() throws {
+        for strategy in OpenCLBackend.ReduceStrategy.allCases { try checkArgmaxMaxAndMin(strategy) }
+    }
+
+    private func checkArgmaxMaxAndMin(_ strategy: OpenCLBackend.ReduceStrategy) throws {
         let backend = try backend()
         // Rows: a tie (first occurrence wins), a NaN (wins, as in NumPy), a long row (group path).
         var x: [Float] = [1, 5, 5, 2, 0, 3, .nan, 9]
         let long = (0..<1000).map { Float(($0 * 37) % 1000) } // max 999 at index 27
         x += long.prefix(4) // pad row 3 of the first matrix
         let small = upload(x, backend), out = backend.allocate(count: 3)
-        backend.reduce(.argmax, view(small, [3, 4]), reducedRank: 1, into: out)
+        backend.reduce(.argmax, view(small, [3, 4]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 3, backend), [1, 2, 3])
-        backend.reduce(.max, view(small, [3, 4]), reducedRank: 1, into: out)
+        backend.reduce(.max, view(small, [3, 4]), reducedRank: 1, into: out, strategy: strategy)
         let maxima = floats(out, 3, backend)
         XCTAssertEqual(maxima[0], 5)
         XCTAssertTrue(maxima[1].isNaN)
         XCTAssertEqual(maxima[2], long.prefix(4).max()!)
-        backend.reduce(.argmin, view(small, [3, 4]), reducedRank: 1, into: out)
+        backend.reduce(.argmin, view(small, [3, 4]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 3, backend), [0, 2, Int32(long.prefix(4).firstIndex(of: long.prefix(4).min()!)!)])
 
         let big = upload(long + long, backend) // [2, 1000]; second row identical
-        backend.reduce(.argmax, view(big, [2, 1000]), reducedRank: 1, into: out)
+        backend.reduce(.argmax, view(big, [2, 1000]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 2, backend), [27, 27])
-        backend.reduce(.argmax, view(big, [2000]), reducedRank: 1, into: out)
+        backend.reduce(.argmax, view(big, [2000]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 1, backend), [27], "ties across a long row keep the first occurrence")
 
         // Long enough for two passes (partials carry their indices); the maximum occurs several times.
         let huge = (0..<40_000).map { Float(($0 * 7919) % 10_007) }
-        backend.reduce(.argmax, view(upload(huge, backend), [40_000]), reducedRank: 1, into: out)
+        backend.reduce(.argmax, view(upload(huge, backend), [40_000]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 1, backend), [Int32(huge.firstIndex(of: huge.max()!)!)])
-        backend.reduce(.max, view(upload(huge, backend), [40_000]), reducedRank: 1, into: out)
+        backend.reduce(.max, view(upload(huge, backend), [40_000]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(floats(out, 1, backend), [huge.max()!])
 
+        // Value-only max/min of contiguous rows take 16 lanes at a time: NaN in the vector part
+        // and in the tail must still win, and ints too.
+        var lanes = (0..<40).map { Float(($0 * 13) % 40) }
+        let plain = upload(lanes, backend)
+        lanes[5] = .nan
+        let nanEarly = upload(lanes, backend)
+        lanes[5] = 1
+        lanes[37] = .nan
+        let nanLate = upload(lanes, backend)
+        backend.reduce(.max, view(plain, [40]), reducedRank: 1, into: out, strategy: strategy)
+        XCTAssertEqual(floats(out, 1, backend), [39])
+        backend.reduce(.min, view(plain, [40]), reducedRank: 1, into: out, strategy: strategy)
+        XCTAssertEqual(floats(out, 1, backend), [0])
+        for buffer in [nanEarly, nanLate] {
+            backend.reduce(.max, view(buffer, [40]), reducedRank: 1, into: out, strategy: strategy)
+            XCTAssertTrue(floats(out, 1, backend)[0].isNaN)
+            backend.reduce(.min, view(buffer, [40]), reducedRank: 1, into: out, strategy: strategy)
+            XCTAssertTrue(floats(out, 1, backend)[0].isNaN)
+        }
+        let wide = (0..<50).map { Int32(($0 * 17) % 50) - 20 }
+        backend.reduce(.max, view(upload(wide, backend), .int32, [50]), reducedRank: 1, into: out, strategy: strategy)
+        XCTAssertEqual(ints(out, 1, backend), [wide.max()!])
+
         let ix: [Int32] = [4, -9, 7, -9, 3, 7]
-        backend.reduce(.min, view(upload(ix, backend), .int32, [6]), reducedRank: 1, into: out)
+        backend.reduce(.min, view(upload(ix, backend), .int32, [6]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 1, backend), [-9])
-        backend.reduce(.argmin, view(upload(ix, backend), .int32, [6]), reducedRank: 1, into: out)
+        backend.reduce(.argmin, view(upload(ix, backend), .int32, [6]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 1, backend), [1])
     }
 

@@ -65,9 +65,14 @@ final class CLLauncher: Sendable {
 
     /// Enqueues `kernel` over a 1-D range of `count` work-items, rounded up to whole work-groups
     /// (kernels check their index against the count they are given).
-    func launch(_ kernel: CLKernel, count: Int, _ args: [CLArg]) {
+    ///
+    /// `groups` is the fewest work-groups worth having: kernels whose work-items each do a lot
+    /// (a long run of elements) ask for several per compute unit, because CPU drivers run each
+    /// work-group on one core.
+    func launch(_ kernel: CLKernel, count: Int, groups: Int = 1, _ args: [CLArg]) {
         guard count > 0 else { return }
-        let local = kernel.workGroupSize(preferred: 256)
+        var local = kernel.workGroupSize(preferred: 256)
+        while local > 1 && (count + local - 1) / local < groups { local /= 2 }
         launch(kernel, global: [(count + local - 1) / local * local], local: [local], args)
     }
 

@@ -27,12 +27,22 @@ extension OpenCLBackend {
             }
             launcher.launch(kernel(name + "_1d"), count: count, args + extra)
         } else {
-            args.append(CLViewArgs.shape(layouts[0]))
+            let run = elementwiseRun(count: count)
+            args += [.int(run), CLViewArgs.shape(layouts[0])]
             for (operand, layout) in zip(operands, layouts) {
                 args += [.buffer(operand.buffer), CLViewArgs.view(layout)]
             }
-            launcher.launch(kernel(name + "_nd"), count: count, args + extra)
+            launcher.launch(kernel(name + "_nd"), count: (count + run - 1) / run, groups: run > 1 ? probe.computeUnits * 4 : 1,
+                            args + extra)
         }
+    }
+
+    /// Elements per work-item of an `_nd` kernel: 1 on GPUs; on CPU drivers runs of up to 4096,
+    /// leaving at least 16 work-items per compute unit (on pocl a broadcast add ran ~10x faster
+    /// than with one decoded element per work-item).
+    func elementwiseRun(count: Int) -> Int {
+        guard !probe.isAccelerator else { return 1 }
+        return Swift.max(1, Swift.min(4096, count / (probe.computeUnits * 16)))
     }
 
     /// The operand for `view` (bounds-checked).
