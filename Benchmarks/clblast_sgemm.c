@@ -1,5 +1,7 @@
 // Times CLBlast's SGEMM on one OpenCL device, for Benchmarks/compare.py.
-// usage: clblast_sgemm DEVICE_INDEX M K N [M K N ...]
+// usage: clblast_sgemm [-p "GEMMK=0 KREG=1 KWG=32 ..."] DEVICE_INDEX M K N [M K N ...]
+// -p overrides the Xgemm kernel's parameters (the "best_parameters" line of CLBlast's tuner) for
+// this device through CLBlastOverrideParameters, so a tuned CLBlast runs without a rebuild.
 // prints one line per shape: "MxKxN median_ms". Wall time around the call and clFinish: CLBlast
 // may run several kernels (padding, transposes) per call and returns the event of only one.
 #define CL_TARGET_OPENCL_VERSION 120
@@ -8,6 +10,7 @@
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -21,9 +24,35 @@ static int compare(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+// Applies "NAME=VALUE NAME=VALUE ..." to CLBlast's Xgemm kernel (PRECISION is not a parameter).
+static int override_xgemm(cl_device_id device, const char *text) {
+    char *names[32];
+    size_t values[32];
+    size_t count = 0;
+    char *copy = strdup(text);
+    for (char *item = strtok(copy, " "); item && count < 32; item = strtok(NULL, " ")) {
+        char *equals = strchr(item, '=');
+        if (!equals || strncmp(item, "PRECISION=", 10) == 0) continue;
+        *equals = 0;
+        names[count] = item;
+        values[count++] = strtoul(equals + 1, NULL, 10);
+    }
+    CLBlastStatusCode code = CLBlastOverrideParameters(device, "Xgemm", CLBlastPrecisionSingle, count,
+                                                       (const char **)names, values);
+    free(copy);
+    if (code != CLBlastSuccess) { fprintf(stderr, "CLBlastOverrideParameters failed: %d\n", code); return 1; }
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    const char *parameters = NULL;
+    if (argc > 2 && strcmp(argv[1], "-p") == 0) {
+        parameters = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 5 || (argc - 2) % 3 != 0) {
-        fprintf(stderr, "usage: %s DEVICE_INDEX M K N [M K N ...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-p PARAMETERS] DEVICE_INDEX M K N [M K N ...]\n", argv[0]);
         return 2;
     }
     int wanted = atoi(argv[1]);
@@ -40,6 +69,7 @@ int main(int argc, char **argv) {
         for (cl_uint d = 0; d < count; d++, index++) if (index == wanted) device = ids[d];
     }
     if (!device) { fprintf(stderr, "no OpenCL device %d\n", wanted); return 1; }
+    if (parameters && override_xgemm(device, parameters) != 0) return 1;
     cl_int status;
     cl_context context = clCreateContext(NULL, 1, &device, NULL, NULL, &status);
     cl_command_queue queue = clCreateCommandQueue(context, device, 0, &status);

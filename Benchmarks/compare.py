@@ -3,7 +3,9 @@
 
 Runs `tessel bench --json`, then the same shapes through NumPy (OpenBLAS) for the CPU backend
 and CLBlast (Debian's libclblast-dev, through clblast_sgemm.c) for each OpenCL device, and
-prints Tessel's speed over the reference's for each row (> 1 means Tessel is faster).
+prints Tessel's speed over the reference's for each row (> 1 means Tessel is faster). Where
+Benchmarks/clblast-tuning/opencl-N.json exists for that device (written by tune_clblast.py),
+CLBlast also runs with those tuned Xgemm parameters, in a second pair of columns.
 
     python3 Benchmarks/compare.py [--device all] [--ops gemm,add,...] [--sizes 1024,2048] [--elements N,...]
 
@@ -89,13 +91,25 @@ def run_numpy(args, threads):
     return json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
 
 
-def run_clblast(device_index, gemm_shapes):
+def run_clblast(device_index, gemm_shapes, parameters=None):
+    """CLBlast's SGEMM times by shape; `parameters` overrides its Xgemm kernel (tuned)."""
     binary = os.path.join(tempfile.gettempdir(), "tessel_clblast_sgemm")
     source = os.path.join(ROOT, "Benchmarks", "clblast_sgemm.c")
     subprocess.run(["cc", "-O2", "-o", binary, source, "-lclblast", "-lOpenCL"], check=True)
     shapes = [str(v) for shape in gemm_shapes for v in shape]
-    out = subprocess.run([binary, str(device_index)] + shapes, check=True, capture_output=True, text=True).stdout
+    override = ["-p", parameters] if parameters else []
+    out = subprocess.run([binary] + override + [str(device_index)] + shapes, check=True, capture_output=True,
+                         text=True).stdout
     return {f"gemm|{line.split()[0]}": float(line.split()[1]) / 1e3 for line in out.splitlines()}
+
+
+def tuned_clblast(device_index, device_name):
+    """The parameters Benchmarks/tune_clblast.py found for this device, if it was tuned here."""
+    path = os.path.join(ROOT, "Benchmarks", "clblast-tuning", f"opencl-{device_index}.json")
+    if not os.path.exists(path):
+        return None
+    tuning = json.load(open(path))
+    return tuning if tuning.get("device") == device_name else None
 
 
 def parse_shapes(text):
@@ -135,18 +149,26 @@ def main():
             numpy = run_numpy(args, threads)
             reference, label = numpy["results"], f"NumPy {numpy['info']['numpy']} ({threads} threads)"
             print(f"\n{name}: {device['name']}\n  reference: {label}, BLAS: {numpy['info']['blas']}")
-        else:
+        tuned = {}
+        if name != "cpu":
             index = int(name.split(":")[1])
             reference, label = run_clblast(index, args.gemm_shapes), "CLBlast (as shipped)"
+            tuning = tuned_clblast(index, device["name"])
+            if tuning and "gemm" in args.families:
+                tuned = run_clblast(index, args.gemm_shapes, tuning["parameters"])
+                label += f"; tuned: Xgemm {tuning['parameters']} (tune_clblast.py, {tuning['date']})"
             print(f"\n{name}: {device['name']}\n  reference: {label} for GEMM")
-        print(f"  {'family':<10} {'shape':<30} {'Tessel ms':>10} {'ref ms':>10} {'ratio':>7}  Tessel rate")
+        header = f"  {'family':<10} {'shape':<30} {'Tessel ms':>10} {'ref ms':>10} {'ratio':>7}"
+        print(header + (f" {'tuned ms':>10} {'ratio':>7}" if tuned else "") + "  Tessel rate")
         for row in device["rows"]:
-            ref = reference.get(f"{row['family']}|{row['shape']}")
+            key = f"{row['family']}|{row['shape']}"
             ours = row["medianSeconds"]
             rate = f"{row['gflops']:.1f} GFLOP/s" if row["computeBound"] else f"{row['gigabytesPerSecond']:.1f} GB/s"
-            ratio = f"{ref / ours:7.2f}" if ref else "      -"
-            ref_ms = f"{ref * 1e3:10.3f}" if ref else "         -"
-            print(f"  {row['family']:<10} {row['shape']:<30} {ours * 1e3:10.3f} {ref_ms} {ratio}  {rate}")
+            line = f"  {row['family']:<10} {row['shape']:<30} {ours * 1e3:10.3f}"
+            for source in [reference] + ([tuned] if tuned else []):
+                ref = source.get(key)
+                line += f" {ref * 1e3:10.3f} {ref / ours:7.2f}" if ref else f" {'-':>10} {'-':>7}"
+            print(f"{line}  {rate}")
 
 
 if __name__ == "__main__":

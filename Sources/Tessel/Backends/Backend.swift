@@ -115,9 +115,13 @@ public struct DeviceInfo: Sendable {
     public var maxWorkGroupSize: Int
     /// Anything else worth printing: SIMD width, driver version, extensions.
     public var details: [(String, String)]
+    /// The device's float32 peak, where its hardware description gives it, with the arithmetic
+    /// behind it ("132 SMs x 128 lanes x 2 x 1.98 GHz"); nil when unknown.
+    public var peakFlops: (flops: Double, derivation: String)?
 
     public init(backend: String, name: String, vendor: String, computeUnits: Int, memoryBytes: Int,
-                maxWorkGroupSize: Int, details: [(String, String)] = []) {
+                maxWorkGroupSize: Int, details: [(String, String)] = [],
+                peakFlops: (flops: Double, derivation: String)? = nil) {
         self.backend = backend
         self.name = name
         self.vendor = vendor
@@ -125,5 +129,6 @@ public struct DeviceInfo: Sendable {
         self.memoryBytes = memoryBytes
         self.maxWorkGroupSize = maxWorkGroupSize
         self.details = details
+        self.peakFlops = peakFlops
     }
 }

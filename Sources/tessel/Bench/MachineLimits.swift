@@ -16,31 +16,8 @@ struct MachineLimits: Codable {
         let x = Tensor.rand([count], device: device)
         let timing = try timer.measure({ _ = x.clone() }, on: device)
         let bandwidth = 8 * Double(count) / timing.median
-        if info.backend == "cpu" {
-            let ghz = cpuGigahertz()
-            let lanes = Double(simdLanes(info))
-            // Two FMA units per core on every x86 server core of the last decade, 2 FLOPs per FMA.
-            let peak = Double(info.computeUnits) * lanes * 2 * 2 * ghz * 1e9
-            return MachineLimits(peakFlops: peak, peakSource: String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz",
-                                                                     info.computeUnits, Int(lanes), ghz),
-                                 copyBandwidth: bandwidth)
-        }
-        return MachineLimits(peakFlops: nil, peakSource: "not published by the OpenCL driver", copyBandwidth: bandwidth)
-    }
-
-    /// The CPU backend's lane count, from `tessel devices`' SIMD width line.
-    private static func simdLanes(_ info: DeviceInfo) -> Int {
-        let width = info.details.first { $0.0 == "SIMD width" }?.1 ?? "8"
-        return Int(width.split(separator: " ").first ?? "8") ?? 8
-    }
-
-    /// The current clock from /proc/cpuinfo (the nominal one in the model name when present).
-    private static func cpuGigahertz() -> Double {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        if let at = text.range(of: "@ "), let ghz = Double(text[at.upperBound...].prefix { $0 != "G" }) { return ghz }
-        for line in text.split(separator: "\n") where line.hasPrefix("cpu MHz") {
-            if let mhz = Double(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") { return mhz / 1000 }
-        }
-        return 2.0
+        return MachineLimits(peakFlops: info.peakFlops?.flops,
+                             peakSource: info.peakFlops?.derivation ?? "not published by the driver",
+                             copyBandwidth: bandwidth)
     }
 }

@@ -20,9 +20,13 @@ final class CPUBackend: Backend {
         if !simdTargetSet {
             details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
         }
+        // Two FMA units per core on every x86 server core of the last decade, 2 FLOPs per FMA.
+        let ghz = cpuGigahertz()
+        let peak = (flops: Double(cpuCoreCount * simdWidth * 2 * 2) * ghz * 1e9,
+                    derivation: String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz", cpuCoreCount, simdWidth, ghz))
         info = DeviceInfo(backend: "cpu", name: cpuModelName(), vendor: cpuVendorName(),
                           computeUnits: cpuCoreCount, memoryBytes: Int(ProcessInfo.processInfo.physicalMemory),
-                          maxWorkGroupSize: 1, details: details)
+                          maxWorkGroupSize: 1, details: details, peakFlops: peak)
     }
 
     func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count, pool: pool) }
@@ -51,6 +55,16 @@ enum CPUBackendProvider: BackendProvider {
     static var unavailableReason: String? { nil }
     static func isAccelerator(index: Int) -> Bool { false }
     static func makeBackend(index: Int) throws(TesselError) -> any Backend { CPUBackend() }
+}
+
+/// The nominal clock in the model name ("@ 2.80GHz"), else the current one from /proc/cpuinfo.
+private func cpuGigahertz() -> Double {
+    if let model = cpuInfoField("model name"), let at = model.range(of: "@ "),
+       let ghz = Double(model[at.upperBound...].prefix { $0 != "G" }) {
+        return ghz
+    }
+    if let mhz = cpuInfoField("cpu MHz").flatMap(Double.init) { return mhz / 1000 }
+    return 2.0
 }
 
 /// `model name` from /proc/cpuinfo, or a generic name elsewhere.

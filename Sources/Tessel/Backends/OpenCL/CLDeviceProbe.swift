@@ -22,6 +22,14 @@ struct CLDeviceProbe: @unchecked Sendable {
     /// GPUs and accelerators; CPU devices (pocl) are not, so the default device skips them.
     let isAccelerator: Bool
     let typeName: String
+    /// `CL_DEVICE_MAX_CLOCK_FREQUENCY`, in MHz.
+    let clockMHz: Int
+    /// `CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT`: SIMD lanes of a CPU device.
+    let nativeFloatWidth: Int
+    /// NVIDIA's compute capability (cl_nv_device_attribute_query), nil on other drivers.
+    let computeCapability: (major: Int, minor: Int)?
+    /// AMD's SIMD units per compute unit and lanes per SIMD (cl_amd_device_attribute_query).
+    let amdSimdLayout: (units: Int, width: Int)?
 
     init(id: cl_device_id, platformName: String) {
         self.id = id
@@ -49,6 +57,56 @@ struct CLDeviceProbe: @unchecked Sendable {
             typeName = "other"
         }
         isAccelerator = typeName == "GPU" || typeName == "accelerator"
+        clockMHz = Int(clDeviceValue(id, CL_DEVICE_MAX_CLOCK_FREQUENCY, as: cl_uint.self))
+        nativeFloatWidth = Int(clDeviceValue(id, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, as: cl_uint.self))
+        // Vendor queries (cl_ext.h values; COpenCL imports only the core headers).
+        computeCapability = extensions.contains("cl_nv_device_attribute_query")
+            ? (Int(clDeviceValue(id, 0x4000, as: cl_uint.self)), Int(clDeviceValue(id, 0x4001, as: cl_uint.self))) : nil
+        amdSimdLayout = extensions.contains("cl_amd_device_attribute_query")
+            ? (Int(clDeviceValue(id, 0x4040, as: cl_uint.self)), Int(clDeviceValue(id, 0x4041, as: cl_uint.self))) : nil
+    }
+
+    /// The float32 peak from the hardware description: compute units x FP32 lanes per unit x
+    /// 2 (an FMA is two FLOPs) x clock. Lanes per unit come from NVIDIA's compute capability,
+    /// AMD's SIMD layout, or, on CPU devices, the native vector width times two FMA units.
+    var peakFlops: (flops: Double, derivation: String)? {
+        Self.peakFlops(computeUnits: computeUnits, clockMHz: clockMHz, isCPU: typeName == "CPU",
+                       nativeFloatWidth: nativeFloatWidth, computeCapability: computeCapability, amdSimdLayout: amdSimdLayout)
+    }
+
+    static func peakFlops(computeUnits: Int, clockMHz: Int, isCPU: Bool, nativeFloatWidth: Int,
+                          computeCapability: (major: Int, minor: Int)?,
+                          amdSimdLayout: (units: Int, width: Int)?) -> (flops: Double, derivation: String)? {
+        let ghz = Double(clockMHz) / 1000
+        guard ghz > 0, computeUnits > 0 else { return nil }
+        let lanes: Int, unit: String, note: String
+        if let capability = computeCapability, let perSM = nvidiaLanesPerSM(capability) {
+            (lanes, unit, note) = (perSM, "SMs", " (compute capability \(capability.major).\(capability.minor))")
+        } else if let simd = amdSimdLayout, simd.units > 0, simd.width > 0 {
+            (lanes, unit, note) = (simd.units * simd.width, "CUs", "")
+        } else if isCPU, nativeFloatWidth > 0 {
+            // As the CPU backend assumes: two FMA units per core.
+            let flops = Double(computeUnits * nativeFloatWidth * 2 * 2) * ghz * 1e9
+            return (flops, String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz", computeUnits, nativeFloatWidth, ghz))
+        } else {
+            return nil
+        }
+        let flops = Double(computeUnits * lanes * 2) * ghz * 1e9
+        return (flops, String(format: "%d %@ x %d lanes x 2 x %.2f GHz%@", computeUnits, unit, lanes, ghz, note))
+    }
+
+    /// FP32 cores per streaming multiprocessor, by compute capability (NVIDIA's CUDA guide).
+    static func nvidiaLanesPerSM(_ capability: (major: Int, minor: Int)) -> Int? {
+        switch (capability.major, capability.minor) {
+        case (3, _): return 192
+        case (5, _): return 128
+        case (6, 0): return 64
+        case (6, _): return 128
+        case (7, _): return 64
+        case (8, 0): return 64
+        case (8, _), (9, _), (10, _), (12, _): return 128
+        default: return nil
+        }
     }
 
     /// The `DeviceInfo` that `tessel devices` prints.
@@ -64,10 +122,13 @@ struct CLDeviceProbe: @unchecked Sendable {
             ("fp64", hasFP64 ? "yes" : "no"),
             ("extensions", listed),
         ]
+        if let peak = peakFlops {
+            details.append(("peak float32", String(format: "%.1f GFLOP/s (%@)", peak.flops / 1e9, peak.derivation)))
+        }
         details += extra
         return DeviceInfo(backend: OpenCLBackendProvider.name, name: name, vendor: vendor,
                           computeUnits: computeUnits, memoryBytes: globalMemoryBytes,
-                          maxWorkGroupSize: maxWorkGroupSize, details: details)
+                          maxWorkGroupSize: maxWorkGroupSize, details: details, peakFlops: peakFlops)
     }
 }
 
