@@ -10,11 +10,37 @@ struct BenchCase {
     let flops: Double
     /// Bytes read and written per run, at least once each.
     let bytes: Double
-    /// Makes the inputs on `device` and returns the operation to time.
-    let prepare: (Device) -> () -> Void
+    /// Makes the inputs on a device, from a fixed seed: every device gets the same numbers.
+    let inputs: (Device) -> [Tensor]
+    /// The operation timed, on inputs of `device`.
+    let operation: ([Tensor], Device) -> Tensor
 
     /// GEMM reports GFLOP/s; every other family is memory-bound and reports GB/s.
     var isComputeBound: Bool { family == "gemm" }
+    /// Transfers move data rather than compute it: nothing to check against the CPU backend.
+    var isCheckable: Bool { family != "transfer" }
+
+    /// The inputs on `device` and the closure that runs the operation on them.
+    func prepare(_ device: Device) -> () -> Void {
+        Tensor.manualSeed(1)
+        let made = inputs(device)
+        return { _ = operation(made, device) }
+    }
+
+    /// Largest difference between this operation on `device` and on the CPU backend, relative
+    /// to the largest magnitude of the CPU result (so a GEMM with long sums is judged fairly).
+    func relativeErrorAgainstCPU(on device: Device) -> Float {
+        Tensor.manualSeed(1)
+        let reference = operation(inputs(.cpu), .cpu).scalars(as: Float.self)
+        Tensor.manualSeed(1)
+        let result = operation(inputs(device), device).to(.cpu).scalars(as: Float.self)
+        guard reference.count == result.count else { return .infinity }
+        let scale = reference.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
+        let worst = zip(reference, result).reduce(Float(0)) { worst, pair in
+            pair.0.isNaN != pair.1.isNaN ? .infinity : Swift.max(worst, Swift.abs(pair.0 - pair.1))
+        }
+        return worst / Swift.max(scale, .leastNormalMagnitude)
+    }
 }
 
 /// The families `tessel bench` knows, and the cases for each at the requested sizes.
@@ -50,90 +76,76 @@ enum BenchSuite {
     static func gemm(_ shape: (Int, Int, Int)) -> BenchCase {
         let (m, k, n) = shape
         return BenchCase(family: "gemm", shape: "\(m)x\(k)x\(n)", flops: 2 * Double(m * n * k),
-                         bytes: 4 * Double(m * k + k * n + m * n)) { device in
-            Tensor.manualSeed(1)
-            let a = Tensor.randn([m, k], device: device), b = Tensor.randn([k, n], device: device)
-            return { _ = a.matmul(b) }
-        }
+                         bytes: 4 * Double(m * k + k * n + m * n),
+                         inputs: { [Tensor.randn([m, k], device: $0), Tensor.randn([k, n], device: $0)] },
+                         operation: { x, _ in x[0].matmul(x[1]) })
     }
 
     static func unary(_ count: Int) -> BenchCase {
-        BenchCase(family: "unary", shape: "exp \(count)", flops: Double(count), bytes: 8 * Double(count)) { device in
-            let x = Tensor.rand([count], device: device)
-            return { _ = x.exp() }
-        }
+        BenchCase(family: "unary", shape: "exp \(count)", flops: Double(count), bytes: 8 * Double(count),
+                  inputs: { [Tensor.rand([count], device: $0)] }, operation: { x, _ in x[0].exp() })
     }
 
     static func add(_ count: Int) -> BenchCase {
-        BenchCase(family: "add", shape: "\(count)", flops: Double(count), bytes: 12 * Double(count)) { device in
-            let a = Tensor.rand([count], device: device), b = Tensor.rand([count], device: device)
-            return { _ = a + b }
-        }
+        BenchCase(family: "add", shape: "\(count)", flops: Double(count), bytes: 12 * Double(count),
+                  inputs: { [Tensor.rand([count], device: $0), Tensor.rand([count], device: $0)] },
+                  operation: { x, _ in x[0] + x[1] })
     }
 
     static func broadcastRow(_ count: Int) -> BenchCase {
         let (rows, columns) = matrix(count)
         return BenchCase(family: "broadcast", shape: "[\(rows),\(columns)]+[\(columns)]", flops: Double(count),
-                         bytes: 8 * Double(count)) { device in
-            let a = Tensor.rand([rows, columns], device: device), b = Tensor.rand([columns], device: device)
-            return { _ = a + b }
-        }
+                         bytes: 8 * Double(count),
+                         inputs: { [Tensor.rand([rows, columns], device: $0), Tensor.rand([columns], device: $0)] },
+                         operation: { x, _ in x[0] + x[1] })
     }
 
     static func broadcastColumn(_ count: Int) -> BenchCase {
         let (rows, columns) = matrix(count)
         return BenchCase(family: "broadcast", shape: "[\(rows),\(columns)]+[\(rows),1]", flops: Double(count),
-                         bytes: 8 * Double(count)) { device in
-            let a = Tensor.rand([rows, columns], device: device), b = Tensor.rand([rows, 1], device: device)
-            return { _ = a + b }
-        }
+                         bytes: 8 * Double(count),
+                         inputs: { [Tensor.rand([rows, columns], device: $0), Tensor.rand([rows, 1], device: $0)] },
+                         operation: { x, _ in x[0] + x[1] })
     }
 
     static func sumAll(_ count: Int) -> BenchCase {
-        BenchCase(family: "sum", shape: "all of \(count)", flops: Double(count), bytes: 4 * Double(count)) { device in
-            let x = Tensor.rand([count], device: device)
-            return { _ = x.sum() }
-        }
+        BenchCase(family: "sum", shape: "all of \(count)", flops: Double(count), bytes: 4 * Double(count),
+                  inputs: { [Tensor.rand([count], device: $0)] }, operation: { x, _ in x[0].sum() })
     }
 
     static func sumLastAxis(_ count: Int) -> BenchCase {
         let (rows, columns) = matrix(count)
         return BenchCase(family: "sum", shape: "[\(rows),\(columns)] axis -1", flops: Double(count),
-                         bytes: 4 * Double(count)) { device in
-            let x = Tensor.rand([rows, columns], device: device)
-            return { _ = x.sum(axis: -1) }
-        }
+                         bytes: 4 * Double(count),
+                         inputs: { [Tensor.rand([rows, columns], device: $0)] }, operation: { x, _ in x[0].sum(axis: -1) })
     }
 
     static func sumFirstAxis(_ count: Int) -> BenchCase {
         let (rows, columns) = matrix(count)
         return BenchCase(family: "sum", shape: "[\(rows),\(columns)] axis 0", flops: Double(count),
-                         bytes: 4 * Double(count)) { device in
-            let x = Tensor.rand([rows, columns], device: device)
-            return { _ = x.sum(axis: 0) }
-        }
+                         bytes: 4 * Double(count),
+                         inputs: { [Tensor.rand([rows, columns], device: $0)] }, operation: { x, _ in x[0].sum(axis: 0) })
     }
 
     static func softmaxRows(_ count: Int) -> BenchCase {
         let (rows, columns) = matrix(count)
         return BenchCase(family: "softmax", shape: "[\(rows),\(columns)] rows", flops: 5 * Double(count),
-                         bytes: 8 * Double(count)) { device in
-            let x = Tensor.randn([rows, columns], device: device)
-            return { _ = x.softmax(axis: -1) }
-        }
+                         bytes: 8 * Double(count),
+                         inputs: { [Tensor.randn([rows, columns], device: $0)] }, operation: { x, _ in x[0].softmax(axis: -1) })
     }
 
     static func upload(_ count: Int) -> BenchCase {
-        BenchCase(family: "transfer", shape: "host->device \(count)", flops: 0, bytes: 4 * Double(count)) { device in
-            let host = [Float](repeating: 1, count: count)
-            return { _ = Tensor(host, device: device) }
-        }
+        let host = [Float](repeating: 1, count: count)
+        return BenchCase(family: "transfer", shape: "host->device \(count)", flops: 0, bytes: 4 * Double(count),
+                         inputs: { _ in [] }, operation: { _, device in Tensor(host, device: device) })
     }
 
     static func download(_ count: Int) -> BenchCase {
-        BenchCase(family: "transfer", shape: "device->host \(count)", flops: 0, bytes: 4 * Double(count)) { device in
-            let x = Tensor.rand([count], device: device)
-            return { _ = x.scalars(as: Float.self) }
-        }
+        BenchCase(family: "transfer", shape: "device->host \(count)", flops: 0, bytes: 4 * Double(count),
+                  inputs: { [Tensor.rand([count], device: $0)] },
+                  operation: { x, _ in
+                      _ = x[0].scalars(as: Float.self)
+                      return x[0]
+                  })
     }
 }

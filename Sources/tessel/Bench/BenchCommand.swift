@@ -26,6 +26,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Skip checking each operation's result against the CPU backend before timing it.")
+    var noCheck = false
+
+    /// Largest relative difference from the CPU backend a case may show (float32 sums in other orders).
+    static let checkTolerance: Float = 1e-3
+
     func run() throws {
         let devices = try selectedDevices()
         let families = ops.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -43,9 +49,13 @@ struct BenchCommand: ParsableCommand {
             var rows: [BenchRow] = []
             for (number, benchCase) in cases.enumerated() {
                 progress("\(device): [\(number + 1)/\(cases.count)] \(benchCase.family) \(benchCase.shape)")
+                // Fast and wrong is not a result: other devices' outputs are compared with the CPU backend's first.
+                let error = device != .cpu && benchCase.isCheckable && !noCheck
+                    ? benchCase.relativeErrorAgainstCPU(on: device) : nil
                 let run = benchCase.prepare(device)
                 let timing = try timer.measure(run, on: device)
-                rows.append(BenchRow(benchCase, timing: timing, limits: limits))
+                rows.append(BenchRow(benchCase, timing: timing, limits: limits, errorAgainstCPU: error,
+                                     tolerance: Self.checkTolerance))
             }
             progress("")
             let result = BenchDeviceResult(device: device.description, name: info.name, limits: limits, rows: rows)
@@ -55,8 +65,14 @@ struct BenchCommand: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                          nan: "nan")
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
+        }
+        let wrong = report.devices.flatMap { result in result.rows.filter { $0.check == .mismatch }.map { "\(result.device) \($0.family) \($0.shape)" } }
+        if !wrong.isEmpty {
+            throw ValidationError("results differ from the CPU backend's: \(wrong.joined(separator: "; "))")
         }
     }
 

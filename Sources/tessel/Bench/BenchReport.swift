@@ -21,15 +21,21 @@ struct BenchDeviceResult: Codable {
         } else {
             lines.append(String(format: "  peak FLOP/s %@, copy %.1f GB/s measured", limits.peakSource, limits.copyBandwidth / 1e9))
         }
-        lines.append("  family     shape                           median ms    min ms    max ms  wall ms     rate        % peak")
+        lines.append("  family     shape                           median ms    min ms    max ms  wall ms     rate        % peak  check")
         for row in rows {
             let rate = row.computeBound ? String(format: "%7.1f GFLOP/s", row.gflops) : String(format: "%7.1f GB/s   ", row.gigabytesPerSecond)
             let share = row.shareOfPeak.map { String(format: "%5.1f%%", $0 * 100) } ?? "    -"
-            lines.append(String(format: "  %@ %@ %9.3f %9.3f %9.3f %8.3f  %@  %@",
+            let check: String
+            switch row.check {
+            case .notChecked: check = "-"
+            case .match: check = "ok"
+            case .mismatch: check = String(format: "WRONG (%.1e)", row.errorAgainstCPU ?? .infinity)
+            }
+            lines.append(String(format: "  %@ %@ %9.3f %9.3f %9.3f %8.3f  %@  %@  %@",
                                 row.family.padding(toLength: 10, withPad: " ", startingAt: 0),
                                 row.shape.padding(toLength: 31, withPad: " ", startingAt: 0),
                                 row.medianSeconds * 1e3, row.minSeconds * 1e3, row.maxSeconds * 1e3,
-                                row.medianWallSeconds * 1e3, rate, share))
+                                row.medianWallSeconds * 1e3, rate, share, check))
         }
         return lines.joined(separator: "\n")
     }
@@ -51,8 +57,18 @@ struct BenchRow: Codable {
     var gigabytesPerSecond: Double
     /// GFLOP/s over peak for compute-bound cases, GB/s over measured copy bandwidth otherwise.
     var shareOfPeak: Double?
+    /// Largest difference from the CPU backend's result, relative to its largest magnitude
+    /// (nil: not checked, on the CPU itself, for transfers, or with --no-check).
+    var errorAgainstCPU: Float?
+    var check: Check
 
-    init(_ benchCase: BenchCase, timing: BenchTiming, limits: MachineLimits) {
+    enum Check: String, Codable {
+        case notChecked, match, mismatch
+    }
+
+    init(_ benchCase: BenchCase, timing: BenchTiming, limits: MachineLimits, errorAgainstCPU: Float?, tolerance: Float) {
+        self.errorAgainstCPU = errorAgainstCPU
+        check = errorAgainstCPU.map { $0 <= tolerance ? .match : .mismatch } ?? .notChecked
         family = benchCase.family
         shape = benchCase.shape
         computeBound = benchCase.isComputeBound
