@@ -1,0 +1,46 @@
+#!/bin/sh
+# The GPU-box check of the benchmark issue (issue 3), as one short prepared script in two halves:
+#
+#   sh scripts/gpu-box.sh prepare   # here: a static, stripped release build of `tessel` and the
+#                                   # OpenCL ICD loader, in .build-gpu/box (~23 MB)
+#   sh scripts/gpu-box.sh run       # on the machine with the GPU: lists devices, then benchmarks
+#                                   # its OpenCL GPU (results checked against the CPU backend)
+#
+# With the session's device tool: command "sh scripts/gpu-box.sh run", carry [".build-gpu/box"];
+# the tables and JSON land in $OUT. Nothing is installed there: the binary links the Swift
+# runtime statically and brings libOpenCL.so.1; NVIDIA's driver provides libnvidia-opencl.so.1.
+# The CPU target is x86-64-v3 (AVX2), which any server of the last decade runs.
+# BOX_SIZES / BOX_ELEMENTS override the GEMM shapes and element counts (a quick local try run).
+set -eu
+BOX=.build-gpu/box
+case "${1:-}" in
+prepare)
+    swift build -c release --static-swift-stdlib -Xcc -march=x86-64-v3 -Xswiftc -DTESSEL_CPU_TARGET \
+        --scratch-path .build-gpu --product tessel
+    mkdir -p "$BOX"
+    strip -o "$BOX/tessel" .build-gpu/release/tessel
+    gzip -f "$BOX/tessel"
+    cp -L "$(ldconfig -p | awk '/libOpenCL.so.1 / { print $NF; exit }')" "$BOX/libOpenCL.so.1"
+    ls -la "$BOX"
+    ;;
+run)
+    OUT=${OUT:-out/gpu-box}
+    mkdir -p "$OUT"
+    tessel=$(mktemp)
+    gunzip -c "$BOX/tessel.gz" > "$tessel"
+    chmod +x "$tessel"
+    export LD_LIBRARY_PATH="$PWD/$BOX${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    # Drivers register in /etc/OpenCL/vendors; where NVIDIA's did not, name its library.
+    ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 || export OCL_ICD_FILENAMES=libnvidia-opencl.so.1
+    nvidia-smi --query-gpu=name,clocks.max.sm,clocks.sm,power.limit --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt" || true
+    "$tessel" devices 2>&1 | tee "$OUT/devices.txt"
+    "$tessel" bench --device opencl:0 --ops gemm,add,broadcast,sum,softmax,transfer \
+        --sizes "${BOX_SIZES:-256,512,1024,2048,4096,8192,128x784x128,784x128x128}" \
+        --elements "${BOX_ELEMENTS:-1048576,16777216,67108864}" --budget 0.3 \
+        --json "$OUT/bench-opencl.json" 2>&1 | tee "$OUT/bench-opencl.txt"
+    ;;
+*)
+    echo "usage: sh scripts/gpu-box.sh prepare|run" >&2
+    exit 2
+    ;;
+esac
