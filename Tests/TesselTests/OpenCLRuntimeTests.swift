@@ -374,6 +374,48 @@ final class OpenCLRuntimeTests: XCTestCase {
         XCTAssertEqual(ints(out, 1, backend), [1])
     }
 
+    // MARK: Softmax
+
+    func testSoftmaxRowsWithBothStrategies() throws {
+        let backend = try backend()
+        for strategy in OpenCLBackend.ReduceStrategy.allCases {
+            // Rows of 3 (shorter than a warp), 70 (16-lane vectors and a tail) and 1000; a
+            // transposed view (strided rows); a row with NaN, one of all -inf, one with +inf.
+            for (rows, columns) in [(4, 3), (5, 70), (3, 1000)] {
+                let x = (0..<rows * columns).map { Float(($0 * 37) % 101) / 10 - 5 }
+                for transposed in [false, true] {
+                    let input = transposed
+                        ? view(upload(x, backend), [rows, columns], strides: [1, rows])
+                        : view(upload(x, backend), [rows, columns])
+                    let at = { (r: Int, c: Int) in transposed ? x[c * rows + r] : x[r * columns + c] }
+                    for log in [false, true] {
+                        let out = backend.allocate(count: rows * columns)
+                        backend.softmax(input, log: log, into: out, strategy: strategy)
+                        var expected: [Float] = []
+                        for r in 0..<rows {
+                            let peak = (0..<columns).map { Double(at(r, $0)) }.max()!
+                            let sum = (0..<columns).reduce(0.0) { $0 + Foundation.exp(Double(at(r, $1)) - peak) }
+                            expected += (0..<columns).map { c in
+                                let shifted = Double(at(r, c)) - peak
+                                return Float(log ? shifted - Foundation.log(sum) : Foundation.exp(shifted) / sum)
+                            }
+                        }
+                        assertClose(floats(out, rows * columns, backend), expected, tolerance: 1e-5)
+                    }
+                }
+            }
+            let special: [Float] = [1, .nan, 2, -.infinity, -.infinity, -.infinity, 0, .infinity, 1]
+            let out = backend.allocate(count: 9)
+            backend.softmax(view(upload(special, backend), [3, 3]), log: false, into: out, strategy: strategy)
+            let soft = floats(out, 9, backend)
+            XCTAssertTrue(soft.allSatisfy(\.isNaN), "NaN, all -inf and +inf rows give NaN, as exp(x - max) / sum does: \(soft)")
+            backend.softmax(view(upload(special, backend), [3, 3]), log: true, into: out, strategy: strategy)
+            let logs = floats(out, 9, backend)
+            XCTAssertTrue(logs[0..<6].allSatisfy(\.isNaN), "NaN and all -inf rows give NaN, as in PyTorch: \(logs)")
+            XCTAssertEqual(logs[6], -.infinity, "x - log(sum) with an infinite sum")
+        }
+    }
+
     // MARK: Matmul
 
     private func referenceMatmul(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,

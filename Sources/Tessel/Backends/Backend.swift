@@ -44,6 +44,10 @@ public protocol Backend: AnyObject, Sendable {
     /// Reduces the trailing `reducedRank` axes of `x`; the output holds one element per index of
     /// the leading axes (int32 for the arg reductions, flat index into the reduced axes).
     func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer)
+    /// Softmax (or, with `log`, log-softmax) of each row along the last axis of float32 `x`
+    /// (any strides; the leading axes index the rows), shifted by the row's maximum so that
+    /// large inputs do not overflow; the output is contiguous in `x`'s shape.
+    func softmax(_ x: StridedView, log: Bool, into output: any BackendBuffer)
     /// Batched float32 matrix product: `a` is [batch, m, k], `b` is [batch, k, n], both with any
     /// strides (so transposed and broadcast operands need no copy); output is contiguous [batch, m, n].
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer)

@@ -126,6 +126,20 @@ enum Dispatch {
         return output
     }
 
+    /// Softmax or log-softmax along `axis` of float32 `x`: the axis is moved last (a view), the
+    /// backend normalises each row, and the result is permuted back (a view of a contiguous
+    /// buffer, as the composed ops would give for the last axis).
+    static func softmax(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
+        guard x.rank > 0 else { return softmax(x.reshape([1]), axis: 0, log: log).reshape([]) }
+        let order = (0..<x.rank).filter { $0 != axis } + [axis]
+        let input = x.view.with(x.layout.permuted(order))
+        let output = empty(input.shape, dtype: .float32, on: x.storage.backend)
+        if output.count > 0 { x.storage.backend.softmax(input, log: log, into: output.storage.buffer) }
+        var inverse = [Int](repeating: 0, count: x.rank)
+        for (position, source) in order.enumerated() { inverse[source] = position }
+        return axis == x.rank - 1 ? output : output.permute(inverse)
+    }
+
     /// `a` [batch, m, k] times `b` [batch, k, n], both float32, any strides.
     static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
         let output = empty([a.shape[0], a.shape[1], b.shape[2]], dtype: .float32, on: a.storage.backend)

@@ -58,16 +58,13 @@ extension Tensor {
     }
     public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
 
-    /// `exp(x) / sum(exp(x))` along `axis`, shifted by the max for stability.
+    /// `exp(x) / sum(exp(x))` along `axis`, shifted by the max for stability (one fused kernel).
     public func softmax(axis: Int = -1) -> Tensor {
-        let x = cast(.float32)
-        let e = (x - x.max(axis: axis, keepDims: true)).exp()
-        return e / e.sum(axis: axis, keepDims: true)
+        Dispatch.softmax(cast(.float32), axis: rank == 0 ? 0 : self.axis(axis, op: "softmax"), log: false)
     }
 
-    /// `x - logSumExp(x)` along `axis`.
+    /// `x - logSumExp(x)` along `axis` (one fused kernel).
     public func logSoftmax(axis: Int = -1) -> Tensor {
-        let x = cast(.float32)
-        return x - x.logSumExp(axis: axis, keepDims: true)
+        Dispatch.softmax(cast(.float32), axis: rank == 0 ? 0 : self.axis(axis, op: "logSoftmax"), log: true)
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+
+// Softmax and log-softmax rows of the CPU backend: one pass for the row's maximum, one that
+// writes exp(x - max) and sums it, one that scales (or, for log-softmax, one that subtracts
+// the log of the sum). Rows run in parallel; a strided row is first copied into a scratch row.
+
+extension CPUBackend {
+    func softmax(_ x: StridedView, log: Bool, into output: any BackendBuffer) {
+        precondition(x.dtype == .float32 && x.layout.rank >= 1, "softmax: expects float32 rows, got \(x.dtype) \(x.shape)")
+        let columns = x.shape[x.layout.rank - 1]
+        guard columns > 0, x.count > 0 else { return }
+        let rows = x.count / columns
+        let outer = Layout(shape: Array(x.shape.dropLast()), strides: Array(x.layout.strides.dropLast()),
+                           offset: x.layout.offset).collapsed()
+        let columnStride = x.layout.strides[x.layout.rank - 1]
+        let source = UncheckedSendable(x.cpuBase(Float.self)), target = UncheckedSendable(output.cpuPointer(Float.self))
+        parallelFor(rows, grain: Swift.max(1, elementwiseGrain / columns)) { range in
+            let scratch = columnStride == 1 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columns)
+            defer { scratch?.deallocate() }
+            for row in range {
+                var input = UnsafePointer(source.value + outer.offset(ofElement: row))
+                if let scratch {
+                    for j in 0..<columns { scratch[j] = input[j * columnStride] }
+                    input = UnsafePointer(scratch)
+                }
+                softmaxRow(input, into: target.value + row * columns, count: columns, log: log)
+            }
+        }
+    }
+}
+
+extension Layout {
+    /// Offset of the element with row-major flat index `index`.
+    func offset(ofElement index: Int) -> Int {
+        var rest = index, result = offset
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            result += (rest % shape[axis]) * strides[axis]
+            rest /= shape[axis]
+        }
+        return result
+    }
+}
+
+/// One contiguous row: the same results as the composed ops (`exp(x - max) / sum`, and
+/// `x - (shift + log(sum(exp(x - shift))))` with the max as shift unless it is infinite).
+private func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, log: Bool) {
+    typealias V = Vector<Float>
+    let w = simdWidth
+    let vectorEnd = count - count % w
+    // Maximum, NaN winning. Compares and selects compile to single instructions (Swift's
+    // pointwiseMax runs lane by lane); NaN lanes are collected in a mask and checked once.
+    var peak = -Float.infinity
+    var lanes = V(repeating: -.infinity), nanLanes = SIMDMask<Vector<Int32>>()
+    var j = 0
+    while j < vectorEnd {
+        let v = loadVector(x + j)
+        nanLanes = nanLanes .| (v .!= v)
+        lanes.replace(with: v, where: v .> lanes)
+        j += w
+    }
+    var sawNaN = any(nanLanes)
+    peak = lanes.max()
+    while j < count {
+        sawNaN = sawNaN || x[j].isNaN
+        peak = Swift.max(peak, x[j])
+        j += 1
+    }
+    if sawNaN { peak = .nan }
+    let shift = log && peak.isInfinite ? 0 : peak
+    // exp(x - shift), summed; softmax keeps the exponentials in y for the scaling pass.
+    // Lane sums go into a Double every 64 vectors, so long rows keep float32 accuracy.
+    var sums = V(), total = 0.0, pending = 0
+    j = 0
+    while j < vectorEnd {
+        let e = vectorExp(loadVector(x + j) - shift)
+        if !log { storeVector(e, y + j) }
+        sums += e
+        pending += 1
+        if pending == 64 {
+            total += Double(sums.sum())
+            sums = V()
+            pending = 0
+        }
+        j += w
+    }
+    total += Double(sums.sum())
+    while j < count {
+        let e = vectorExp(V(repeating: x[j] - shift))[0]
+        if !log { y[j] = e }
+        total += Double(e)
+        j += 1
+    }
+    let sum = Float(total)
+    if log {
+        let offset = shift + Foundation.log(sum)
+        j = 0
+        while j < vectorEnd {
+            storeVector(loadVector(x + j) - offset, y + j)
+            j += w
+        }
+        while j < count { y[j] = x[j] - offset; j += 1 }
+    } else {
+        let scale = 1 / sum
+        j = 0
+        while j < vectorEnd {
+            storeVector(loadVector(y + j) * scale, y + j)
+            j += w
+        }
+        while j < count { y[j] *= scale; j += 1 }
+    }
+}
