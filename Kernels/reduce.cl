@@ -33,6 +33,21 @@ inline int walk_start(int* coord, int j, const Shape s, const View v) {
     return offset;
 }
 
+// The argument list every reduction kernel shares after its first arguments.
+#define REDUCE_ARGUMENTS(T) Shape so, View vo, Shape si, View vi, \
+    __global const T* x, __global const int* xIndex, int useXIndex, \
+    __global T* outValue, __global int* outIndex, int writeValue, int writeIndex
+#define CHUNK_ARGUMENTS(T) int nOut, int chunk, int chunksPerOutput, int nIn, REDUCE_ARGUMENTS(T)
+
+// Which output `o` and which chunk `g` of its row (elements start..end) this work-item reduces;
+// `base` is the output's offset in x. Returns from work-items past the end.
+#define CHUNK_OF_ROW \
+    int id = get_global_id(0); \
+    if (id >= nOut * chunksPerOutput) return; \
+    int o = id % nOut, g = id / nOut; \
+    int base = view_offset(so, vo, o); \
+    int start = g * chunk, end = min(start + chunk, nIn);
+
 /// True when the inner view is one contiguous run (the common "last axis" case).
 inline bool inner_contiguous(const Shape s, const View v) { return s.rank == 1 && v.strides[0] == 1; }
 
@@ -47,14 +62,8 @@ inline bool NAME##_better(T v, int i, T bestValue, int bestIndex) { \
     if (IS_NAN(bestValue)) return IS_NAN(v) && i < bestIndex; \
     return IS_NAN(v) || v CMP bestValue || (v == bestValue && i < bestIndex); \
 } \
-__kernel void NAME##_chunks(int nOut, int chunk, int chunksPerOutput, int nIn, Shape so, View vo, Shape si, View vi, \
-                            __global const T* x, __global const int* xIndex, int useXIndex, \
-                            __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
-    int id = get_global_id(0); \
-    if (id >= nOut * chunksPerOutput) return; \
-    int o = id % nOut, g = id / nOut; \
-    int base = view_offset(so, vo, o); \
-    int start = g * chunk, end = min(start + chunk, nIn); \
+__kernel void NAME##_chunks(CHUNK_ARGUMENTS(T)) { \
+    CHUNK_OF_ROW \
     T best = 0; \
     int bestIndex = -1; \
     if (inner_contiguous(si, vi) && !useXIndex && !writeIndex && end - start >= 16) { \
@@ -95,9 +104,7 @@ __kernel void NAME##_chunks(int nOut, int chunk, int chunksPerOutput, int nIn, S
     if (writeValue) outValue[at] = best; \
     if (writeIndex) outIndex[at] = bestIndex; \
 } \
-__kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, View vo, Shape si, View vi, \
-                            __global const T* x, __global const int* xIndex, int useXIndex, \
-                            __global T* outValue, __global int* outIndex, int writeValue, int writeIndex, \
+__kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, REDUCE_ARGUMENTS(T), \
                             __local T* values, __local int* indices) { \
     int flat = get_group_id(0); \
     int o = flat / groupsPerOutput, g = flat % groupsPerOutput; \
@@ -140,14 +147,8 @@ __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, V
 // and ACC4 its vectors. VLOAD reads 16 elements as an ACC16 (contiguous rows are summed 16
 // lanes at a time).
 #define REDUCE_SUM(NAME, T, ACC, ACC16, ACC8, ACC4, VLOAD) \
-__kernel void NAME##_chunks(int nOut, int chunk, int chunksPerOutput, int nIn, Shape so, View vo, Shape si, View vi, \
-                            __global const T* x, __global const int* xIndex, int useXIndex, \
-                            __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
-    int id = get_global_id(0); \
-    if (id >= nOut * chunksPerOutput) return; \
-    int o = id % nOut, g = id / nOut; \
-    int base = view_offset(so, vo, o); \
-    int start = g * chunk, end = min(start + chunk, nIn); \
+__kernel void NAME##_chunks(CHUNK_ARGUMENTS(T)) { \
+    CHUNK_OF_ROW \
     ACC total = 0, error = 0; \
     if (inner_contiguous(si, vi)) { \
         __global const T* row = x + base; \
@@ -169,9 +170,7 @@ __kernel void NAME##_chunks(int nOut, int chunk, int chunksPerOutput, int nIn, S
     } \
     outValue[o * chunksPerOutput + g] = (T)(total - error); \
 } \
-__kernel void NAME##_columns(int nOut, int chunk, int chunksPerOutput, int nIn, Shape so, View vo, Shape si, View vi, \
-                             __global const T* x, __global const int* xIndex, int useXIndex, \
-                             __global T* outValue, __global int* outIndex, int writeValue, int writeIndex) { \
+__kernel void NAME##_columns(CHUNK_ARGUMENTS(T)) { \
     int blocks = (nOut + 63) / 64; \
     int id = get_global_id(0); \
     if (id >= blocks * chunksPerOutput) return; \
@@ -201,9 +200,7 @@ __kernel void NAME##_columns(int nOut, int chunk, int chunksPerOutput, int nIn, 
     } \
     for (int lane = 0; lane < lanes; ++lane) outValue[(first + lane) * chunksPerOutput + g] = (T)(totals[lane] - errors[lane]); \
 } \
-__kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, Shape so, View vo, Shape si, View vi, \
-                            __global const T* x, __global const int* xIndex, int useXIndex, \
-                            __global T* outValue, __global int* outIndex, int writeValue, int writeIndex, \
+__kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, REDUCE_ARGUMENTS(T), \
                             __local T* values, __local int* indices) { \
     int flat = get_group_id(0); \
     int o = flat / groupsPerOutput, g = flat % groupsPerOutput; \
