@@ -5,7 +5,7 @@ SIMD_FLAGS := $(shell sh scripts/simd-flags.sh)
 RELEASE    := -c release $(SIMD_FLAGS)
 APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo
 
-.PHONY: deps build run test devices bench compare clean
+.PHONY: deps build run test devices bench compare tune-clblast gpu-box clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -42,6 +42,16 @@ compare: build
 	@python3 -c 'import numpy' 2>/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y -qq python3-numpy; }
 	python3 Benchmarks/compare.py
+
+# CLBlast after its tuner, for `compare`: ~30 min on pocl; writes Benchmarks/clblast-tuning/.
+tune-clblast:
+	@dpkg -s clblast-utils >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq clblast-utils; }
+	python3 Benchmarks/tune_clblast.py
+
+# A static `tessel` and the OpenCL loader for a GPU machine: see scripts/gpu-box.sh.
+gpu-box:
+	sh scripts/gpu-box.sh prepare
 
 clean:
 	rm -rf .build

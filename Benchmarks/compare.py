@@ -124,7 +124,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="all")
     parser.add_argument("--ops", default="gemm,unary,add,broadcast,sum,softmax")
-    parser.add_argument("--sizes", default="256,512,1024,2048,128x784x128,128x128x10,784x128x128")
+    parser.add_argument("--sizes", default="256,512,1024,2048,4096,128x784x128,128x128x10,784x128x128")
     parser.add_argument("--elements", default=f"{1 << 20},{1 << 24}")
     parser.add_argument("--budget", type=float, default=0.5)
     parser.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)

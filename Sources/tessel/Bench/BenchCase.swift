@@ -49,7 +49,7 @@ enum BenchSuite {
 
     /// Default GEMM shapes: squares, and the shapes an MNIST MLP runs (batch 128).
     static let defaultGemmShapes: [(Int, Int, Int)] = [
-        (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+        (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096),
         (128, 784, 128), (128, 128, 10), (784, 128, 128),
     ]
     static let defaultElementCounts = [1 << 20, 1 << 24]

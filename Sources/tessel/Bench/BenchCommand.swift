@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Kernel families (comma-separated): \(BenchSuite.families.joined(separator: ",")).")
     var ops = BenchSuite.families.joined(separator: ",")
 
-    @Option(help: "GEMM shapes MxKxN or N for a square (comma-separated); default: 256..2048 squares and MNIST shapes.")
+    @Option(help: "GEMM shapes MxKxN or N for a square (comma-separated); default: 256..4096 squares and MNIST shapes.")
     var sizes: String?
 
     @Option(help: "Element counts for the memory-bound families (comma-separated).")
