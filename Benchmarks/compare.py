@@ -127,6 +127,7 @@ def main():
     parser.add_argument("--sizes", default="256,512,1024,2048,4096,128x784x128,128x128x10,784x128x128")
     parser.add_argument("--elements", default=f"{1 << 20},{1 << 24}")
     parser.add_argument("--budget", type=float, default=0.5)
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions of the whole comparison (median ratio)")
     parser.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.families = args.ops.split(",")
@@ -135,41 +136,85 @@ def main():
     if args.numpy_worker:
         return numpy_worker(args)
 
-    with tempfile.NamedTemporaryFile(suffix=".json") as report_file:
-        subprocess.run([TESSEL, "bench", "--device", args.device, "--ops", args.ops, "--sizes", args.sizes,
-                        "--elements", args.elements, "--budget", str(args.budget), "--json", report_file.name],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        report = json.load(open(report_file.name))
+    def tessel_bench(check):
+        with tempfile.NamedTemporaryFile(suffix=".json") as report_file:
+            subprocess.run([TESSEL, "bench", "--device", args.device, "--ops", args.ops, "--sizes", args.sizes,
+                            "--elements", args.elements, "--budget", str(args.budget), "--json", report_file.name]
+                           + ([] if check else ["--no-check"]),
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return json.load(open(report_file.name))
 
-    print(f"Tessel vs references, {report['date']} (ratio = reference time / Tessel time; > 1: Tessel faster)")
-    for device in report["devices"]:
+    threads = int(os.environ.get("TESSEL_CPU_THREADS", os.cpu_count()))
+    labels = {}
+
+    def references(devices):
+        """{device: [{key: seconds} per reference]} for one round."""
+        found = {}
+        for device in devices:
+            name = device["device"]
+            if name == "cpu":
+                numpy = run_numpy(args, threads)
+                found[name] = [numpy["results"]]
+                labels[name] = (f"NumPy {numpy['info']['numpy']} ({threads} threads), BLAS: {numpy['info']['blas']}", [])
+            elif "gemm" in args.families:
+                index = int(name.split(":")[1])
+                found[name] = [run_clblast(index, args.gemm_shapes)]
+                label, extra = "CLBlast (as shipped) for GEMM", []
+                tuning = tuned_clblast(index, device["name"])
+                if tuning:
+                    found[name].append(run_clblast(index, args.gemm_shapes, tuning["parameters"]))
+                    extra = [f"tuned: Xgemm {tuning['parameters']} (tune_clblast.py, {tuning['date']})"]
+                labels[name] = (label, extra)
+            else:
+                found[name], labels[name] = [], ("none for these families", [])
+        return found
+
+    # Rounds alternate which side runs first, and each row reports the median of its per-round
+    # ratios: these machines are shared, and contention drifts within a run.
+    rounds = []
+    first = None
+    for number in range(args.rounds):
+        if number % 2 == 0:
+            report = tessel_bench(check=number == 0)
+            rounds.append((report, references(report["devices"])))
+        else:
+            refs = references(first["devices"])
+            rounds.append((tessel_bench(check=False), refs))
+        first = first or rounds[0][0]
+
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+    print(f"Tessel vs references, {first['date']}, {args.rounds} rounds (ratio = reference time / Tessel time, "
+          "median of the rounds' ratios [lowest-highest]; > 1: Tessel faster)")
+    for position, device in enumerate(first["devices"]):
         name = device["device"]
-        if name == "cpu":
-            threads = int(os.environ.get("TESSEL_CPU_THREADS", os.cpu_count()))
-            numpy = run_numpy(args, threads)
-            reference, label = numpy["results"], f"NumPy {numpy['info']['numpy']} ({threads} threads)"
-            print(f"\n{name}: {device['name']}\n  reference: {label}, BLAS: {numpy['info']['blas']}")
-        tuned = {}
-        if name != "cpu":
-            index = int(name.split(":")[1])
-            reference, label = run_clblast(index, args.gemm_shapes), "CLBlast (as shipped)"
-            tuning = tuned_clblast(index, device["name"])
-            if tuning and "gemm" in args.families:
-                tuned = run_clblast(index, args.gemm_shapes, tuning["parameters"])
-                label += f"; tuned: Xgemm {tuning['parameters']} (tune_clblast.py, {tuning['date']})"
-            print(f"\n{name}: {device['name']}\n  reference: {label} for GEMM")
-        header = f"  {'family':<10} {'shape':<30} {'Tessel ms':>10} {'ref ms':>10} {'ratio':>7}"
-        print(header + (f" {'tuned ms':>10} {'ratio':>7}" if tuned else "") + "  Tessel rate")
-        for row in device["rows"]:
+        label, extra = labels[name]
+        print(f"\n{name}: {device['name']}\n  reference: {label}" + "".join(f"\n  {e}" for e in extra))
+        reference_count = len(rounds[0][1][name])
+        header = f"  {'family':<10} {'shape':<30} {'Tessel ms':>10}"
+        for title in ["ref", "tuned"][:reference_count]:
+            header += f" {title + ' ms':>10} {'ratio':>17}"
+        print(header + "  Tessel rate")
+        for index, row in enumerate(device["rows"]):
             key = f"{row['family']}|{row['shape']}"
-            ours = row["medianSeconds"]
-            rate = f"{row['gflops']:.1f} GFLOP/s" if row["computeBound"] else f"{row['gigabytesPerSecond']:.1f} GB/s"
-            line = f"  {row['family']:<10} {row['shape']:<30} {ours * 1e3:10.3f}"
-            for source in [reference] + ([tuned] if tuned else []):
-                ref = source.get(key)
-                line += f" {ref * 1e3:10.3f} {ref / ours:7.2f}" if ref else f" {'-':>10} {'-':>7}"
+            ours = [r[0]["devices"][position]["rows"][index]["medianSeconds"] for r in rounds]
+            rate_row = device["rows"][index]
+            ours_median = median(ours)
+            scale = rate_row["medianSeconds"] / ours_median
+            rate = (f"{rate_row['gflops'] * scale:.1f} GFLOP/s" if rate_row["computeBound"]
+                    else f"{rate_row['gigabytesPerSecond'] * scale:.1f} GB/s")
+            line = f"  {row['family']:<10} {row['shape']:<30} {ours_median * 1e3:10.3f}"
+            for which in range(reference_count):
+                refs = [r[1][name][which].get(key) for r in rounds]
+                if None in refs:
+                    line += f" {'-':>10} {'-':>17}"
+                    continue
+                ratios = [ref / mine for ref, mine in zip(refs, ours)]
+                spread = f"{median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+                line += f" {median(refs) * 1e3:10.3f} {spread:>17}"
             print(f"{line}  {rate}")
-
 
 if __name__ == "__main__":
     main()
