@@ -12,6 +12,18 @@ extension Tensor {
         return Dispatch.download(source).map(T.init(storedBits:))
     }
 
+    /// Copies the elements, in row-major order, into `buffer` (which must hold `count` of
+    /// them): a reused host buffer saves the page faults of a fresh array on every read.
+    public func copyScalars<T: TensorScalar>(into buffer: UnsafeMutableBufferPointer<T>) {
+        precondition(buffer.count >= count, "copyScalars: \(count) elements into a buffer of \(buffer.count)")
+        let source = T.dtype == dtype ? self : cast(T.dtype)
+        if T.self == Float.self || T.self == Int32.self {
+            Dispatch.download(source, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[..<(count * 4)]))
+            return
+        }
+        for (index, bits) in Dispatch.download(source).enumerated() { buffer[index] = T(storedBits: bits) }
+    }
+
     /// The elements of a float32 tensor (converted from other dtypes).
     public func toArray() -> [Float] { scalars(as: Float.self) }
 

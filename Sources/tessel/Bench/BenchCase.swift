@@ -140,12 +140,24 @@ enum BenchSuite {
                          inputs: { _ in [] }, operation: { _, device in Tensor(host, device: device) })
     }
 
+    /// Into one host buffer reused by every run: a fresh array's page faults would dominate.
     static func download(_ count: Int) -> BenchCase {
-        BenchCase(family: "transfer", shape: "device->host \(count)", flops: 0, bytes: 4 * Double(count),
-                  inputs: { [Tensor.rand([count], device: $0)] },
-                  operation: { x, _ in
-                      _ = x[0].scalars(as: Float.self)
-                      return x[0]
-                  })
+        let host = UncheckedHostBuffer(count: count)
+        return BenchCase(family: "transfer", shape: "device->host \(count)", flops: 0, bytes: 4 * Double(count),
+                         inputs: { [Tensor.rand([count], device: $0)] },
+                         operation: { x, _ in
+                             x[0].copyScalars(into: host.floats)
+                             return x[0]
+                         })
     }
+}
+
+/// A host buffer a benchmark writes into on every run (freed with the process).
+final class UncheckedHostBuffer: @unchecked Sendable {
+    let floats: UnsafeMutableBufferPointer<Float>
+    init(count: Int) {
+        floats = .allocate(capacity: count)
+        floats.initialize(repeating: 0)
+    }
+    deinit { floats.deallocate() }
 }

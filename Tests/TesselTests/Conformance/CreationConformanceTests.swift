@@ -36,6 +36,21 @@ final class CreationConformanceTests: XCTestCase {
         }
     }
 
+    func testCopyScalarsIntoAHostBuffer() {
+        forEachDevice { device in
+            let x = Tensor([[1, 2, 3], [4, 5, 6]] as [[Float]], device: device)
+            var floats = [Float](repeating: -1, count: 7)
+            floats.withUnsafeMutableBufferPointer { x.T.copyScalars(into: $0) }
+            XCTAssertEqual(floats, [1, 4, 2, 5, 3, 6, -1], "[\(device)] a transposed view, row-major, the rest untouched")
+            var ints = [Int32](repeating: 0, count: 6)
+            ints.withUnsafeMutableBufferPointer { x.copyScalars(into: $0) }
+            XCTAssertEqual(ints, [1, 2, 3, 4, 5, 6], "[\(device)] converted to int32")
+            var flags = [Bool](repeating: false, count: 2)
+            flags.withUnsafeMutableBufferPointer { Tensor([0, 3] as [Float], device: device).copyScalars(into: $0) }
+            XCTAssertEqual(flags, [false, true], "[\(device)] converted to bool")
+        }
+    }
+
     func testElementCountMismatchThrows() {
         forEachDevice { device in
             do {
