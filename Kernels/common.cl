@@ -38,7 +38,7 @@ typedef struct { int offset; int strides[MAX_RANK]; } View;
           o2 += c_ * (v2).strides[d_]; o3 += c_ * (v3).strides[d_]; } }
 
 /// Offset of element `i` in one view.
-inline int view_offset(const Shape s, const View v, int i) {
+static inline int view_offset(const Shape s, const View v, int i) {
     if (s.rank == 1) return v.offset + i * v.strides[0];
     int offset = v.offset;
     for (int d = s.rank - 1; d >= 0; --d) {
@@ -50,7 +50,9 @@ inline int view_offset(const Shape s, const View v, int i) {
 
 /// Advances `coord` (and returns the matching `offset`) to the next element of `s` in row-major
 /// order: an odometer, so walking a strided view costs no division per element.
-inline int walk_step(int* coord, int offset, const Shape s, const View v) {
+static inline int walk_step(int* coord, int offset, const Shape s, const View v) {
+    // One axis (the usual case): no coordinates to carry, so `coord` can stay out of memory.
+    if (s.rank == 1) return offset + v.strides[0];
     for (int d = s.rank - 1; d >= 0; --d) {
         offset += v.strides[d];
         if (++coord[d] < s.dims[d] || d == 0) return offset;

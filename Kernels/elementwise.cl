@@ -94,7 +94,7 @@ MAP1(cast_i2b, int, int, a != 0 ? 1 : 0)
 // ---- unary -----------------------------------------------------------------------------------
 
 // Split by sign so exp never overflows into inf / inf.
-inline float sigmoid_f(float x) {
+static inline float sigmoid_f(float x) {
     if (x >= 0.0f) return 1.0f / (1.0f + exp(-x));
     float e = exp(x);
     return e / (1.0f + e);
@@ -139,7 +139,7 @@ MAP2(binary_greater_f, float, int, a > b ? 1 : 0)
 MAP2(binary_greaterEqual_f, float, int, a >= b ? 1 : 0)
 
 // Truncating division as in C; x / 0 is 0 and INT_MIN / -1 wraps, instead of trapping.
-inline int divide_i(int a, int b) {
+static inline int divide_i(int a, int b) {
     if (b == 0) return 0;
     if (b == -1) return (int)(0u - (uint)a);
     return a / b;
@@ -149,7 +149,8 @@ MAP2(binary_add_i, int, int, (int)((uint)a + (uint)b))
 MAP2(binary_sub_i, int, int, (int)((uint)a - (uint)b))
 MAP2(binary_mul_i, int, int, (int)((uint)a * (uint)b))
 MAP2(binary_div_i, int, int, divide_i(a, b))
-MAP2(binary_pow_i, int, int, convert_int_sat_rtz(pow((float)a, (float)b)))
+// rint first: pow may be a few ulp off (81 as 80.99999 on GPUs), and truncating would lose 1.
+MAP2(binary_pow_i, int, int, convert_int_sat_rtz(rint(pow((float)a, (float)b))))
 MAP2(binary_maximum_i, int, int, max(a, b))
 MAP2(binary_minimum_i, int, int, min(a, b))
 MAP2(binary_equal_i, int, int, a == b ? 1 : 0)

@@ -38,10 +38,11 @@ __kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
 void gemm_f32(int M, int N, int K,
               __global const float* A, int aOffset, int aBatch, int aRow, int aCol,
               __global const float* B, int bOffset, int bBatch, int bRow, int bCol,
-              __global float* C) {
-    // One padding column keeps the column-wise stores of a tile off a single local-memory bank.
-    __local float tileA[TK][TM + 1];
-    __local float tileB[TK][TN + 1];
+              __global float* C, int cOffset) {
+    // Two padding columns: a row of 66 floats starts 2 banks on, so the stores of an operand
+    // whose K axis is contiguous hit 32 different banks (with 1, two work-items share each).
+    __local float tileA[TK][TM + 2];
+    __local float tileB[TK][TN + 2];
 
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int tid = ty * LX + tx;
@@ -49,7 +50,7 @@ void gemm_f32(int M, int N, int K,
     const int batch = get_global_id(2);
     A += aOffset + batch * aBatch;
     B += bOffset + batch * bBatch;
-    C += batch * M * N;
+    C += cOffset + batch * M * N;
 
     float acc[WM][WN];
     for (int i = 0; i < WM; ++i)

@@ -23,7 +23,7 @@
 // and index -1 marks "no element yet".
 
 /// Offset of element `j` of the inner view, and the coordinates a `walk_step` from it needs.
-inline int walk_start(int* coord, int j, const Shape s, const View v) {
+static inline int walk_start(int* coord, int j, const Shape s, const View v) {
     int offset = 0;
     for (int d = s.rank - 1; d >= 0; --d) {
         coord[d] = j % s.dims[d];
@@ -49,14 +49,14 @@ inline int walk_start(int* coord, int j, const Shape s, const View v) {
     int start = g * chunk, end = min(start + chunk, nIn);
 
 /// True when the inner view is one contiguous run (the common "last axis" case).
-inline bool inner_contiguous(const Shape s, const View v) { return s.rank == 1 && v.strides[0] == 1; }
+static inline bool inner_contiguous(const Shape s, const View v) { return s.rank == 1 && v.strides[0] == 1; }
 
 #define NO_NAN(x) 0
 
 // Value-only reductions of contiguous rows take a vector path: VBEST combines 16 lanes
 // (fmax/fmin, which skip NaN) and VNAN flags NaN lanes, so a NaN still wins.
 #define REDUCE_MINMAX(NAME, T, T16, IS_NAN, CMP, VBEST, VNAN) \
-inline bool NAME##_better(T v, int i, T bestValue, int bestIndex) { \
+static inline bool NAME##_better(T v, int i, T bestValue, int bestIndex) { \
     if (i < 0) return false; \
     if (bestIndex < 0) return true; \
     if (IS_NAN(bestValue)) return IS_NAN(v) && i < bestIndex; \

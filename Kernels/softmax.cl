@@ -6,7 +6,7 @@
 // exp(x - max) / sum for softmax, and x - (shift + log(sum(exp(x - shift)))) for log-softmax,
 // where shift is the maximum unless it is infinite (then 0, so an all -inf row stays -inf).
 
-inline float nan_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : fmax(a, b); }
+static inline float nan_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : fmax(a, b); }
 
 __kernel void softmax_items(int rows, int columns, int stride, Shape so, View vo,
                             __global const float* x, __global float* y, int logMode) {

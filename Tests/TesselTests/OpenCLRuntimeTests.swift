@@ -429,32 +429,48 @@ final class OpenCLRuntimeTests: XCTestCase {
         return c
     }
 
+    /// The device's own GEMM, and both variants forced: the GPU's local-memory tiles run here on
+    /// pocl too, with batches sliced in twos (GPUs bound the NDRange axis that carries the batch).
+    private func gemmBackends() throws -> [OpenCLBackend] {
+        let probe = OpenCLBackendProvider.discovery.devices[0]
+        return [try backend(),
+                try OpenCLBackend(probe: probe, index: 0, gemmVariant: "local", gemmBatchLimit: 2),
+                try OpenCLBackend(probe: probe, index: 0, gemmVariant: "blocked")]
+    }
+
+    func testEveryGemmVariantIsTheTilingItClaims() throws {
+        let variants = try gemmBackends().dropFirst().map(\.gemmTile.variant)
+        XCTAssertEqual(variants, [.localMemory, .registerBlocked])
+    }
+
     func testMatmulWithTransposedOperand() throws {
-        let backend = try backend()
-        for (m, k, n) in [(1, 1, 1), (7, 13, 5), (127, 129, 65)] {
-            let a = (0..<m * k).map { Float(($0 * 31) % 17) / 8 - 1 }
-            let bt = (0..<n * k).map { Float(($0 * 13) % 11) / 5 - 1 } // B stored as [n, k]
-            let out = backend.allocate(count: m * n)
-            backend.matmul(view(upload(a, backend), [1, m, k]), view(upload(bt, backend), [1, k, n], strides: [0, 1, k]),
-                           into: out)
-            let expected = referenceMatmul(a, bt, m: m, k: k, n: n, aAt: { $0 * k + $1 }, bAt: { $1 * k + $0 })
-            assertClose(floats(out, m * n, backend), expected, tolerance: 1e-4)
+        for backend in try gemmBackends() {
+            for (m, k, n) in [(1, 1, 1), (7, 13, 5), (127, 129, 65), (130, 40, 150)] {
+                let a = (0..<m * k).map { Float(($0 * 31) % 17) / 8 - 1 }
+                let bt = (0..<n * k).map { Float(($0 * 13) % 11) / 5 - 1 } // B stored as [n, k]
+                let out = backend.allocate(count: m * n)
+                backend.matmul(view(upload(a, backend), [1, m, k]), view(upload(bt, backend), [1, k, n], strides: [0, 1, k]),
+                               into: out)
+                let expected = referenceMatmul(a, bt, m: m, k: k, n: n, aAt: { $0 * k + $1 }, bAt: { $1 * k + $0 })
+                assertClose(floats(out, m * n, backend), expected, tolerance: 1e-4)
+            }
         }
     }
 
     func testBatchedMatmulWithBroadcastBatch() throws {
-        let backend = try backend()
-        let (batch, m, k, n) = (3, 9, 6, 70)
-        let a = (0..<m * k).map { Float($0 % 7) - 3 } // shared by every batch (stride 0), transposed view
-        let b = (0..<batch * k * n).map { Float($0 % 5) - 2 }
-        let out = backend.allocate(count: batch * m * n)
-        backend.matmul(view(upload(a, backend), [batch, m, k], strides: [0, 1, m]), view(upload(b, backend), [batch, k, n]),
-                       into: out)
-        var expected: [Float] = []
-        for t in 0..<batch {
-            expected += referenceMatmul(a, b, m: m, k: k, n: n, aAt: { $1 * m + $0 }, bAt: { t * k * n + $0 * n + $1 })
+        for backend in try gemmBackends() {
+            let (batch, m, k, n) = (3, 9, 6, 70)
+            let a = (0..<m * k).map { Float($0 % 7) - 3 } // shared by every batch (stride 0), transposed view
+            let b = (0..<batch * k * n).map { Float($0 % 5) - 2 }
+            let out = backend.allocate(count: batch * m * n)
+            backend.matmul(view(upload(a, backend), [batch, m, k], strides: [0, 1, m]), view(upload(b, backend), [batch, k, n]),
+                           into: out)
+            var expected: [Float] = []
+            for t in 0..<batch {
+                expected += referenceMatmul(a, b, m: m, k: k, n: n, aAt: { $1 * m + $0 }, bAt: { t * k * n + $0 * n + $1 })
+            }
+            XCTAssertEqual(floats(out, batch * m * n, backend), expected, "\(backend.gemmTile.summary)")
         }
-        XCTAssertEqual(floats(out, batch * m * n, backend), expected)
     }
 
     // MARK: Kernel builds

@@ -20,8 +20,8 @@ struct CLGemmTile: Sendable, Equatable {
     /// Work-group shape: (columns, rows) of work-items.
     var localSize: [Int] { [columns / perItemColumns, rows / perItemRows, 1] }
     var threads: Int { localSize[0] * localSize[1] }
-    /// Local memory of the two staged tiles (one padding column each, as in the kernel).
-    var localMemoryBytes: Int { variant == .localMemory ? depth * (rows + 1 + columns + 1) * 4 : 0 }
+    /// Local memory of the two staged tiles (two padding columns each, as in the kernel).
+    var localMemoryBytes: Int { variant == .localMemory ? depth * (rows + 2 + columns + 2) * 4 : 0 }
 
     var buildOptions: String {
         switch variant {
@@ -39,9 +39,11 @@ struct CLGemmTile: Sendable, Equatable {
         }
     }
 
-    /// 64x64 tiles by 16x16 work-items of 4x4 outputs; then smaller ones for devices (or
-    /// register-hungry builds) that allow fewer work-items per group.
+    /// 64x64 tiles by 8x8 work-items of 8x8 outputs (16 local-memory loads per 64 FMAs; 4x4
+    /// outputs need 8 per 16, which caps a GPU near half its FMA rate), then 16x16 work-items of
+    /// 4x4, then smaller ones for devices (or register-hungry builds) that allow fewer work-items.
     static let candidates = [
+        CLGemmTile(variant: .localMemory, rows: 64, columns: 64, depth: 16, perItemRows: 8, perItemColumns: 8),
         CLGemmTile(variant: .localMemory, rows: 64, columns: 64, depth: 16, perItemRows: 4, perItemColumns: 4),
         CLGemmTile(variant: .localMemory, rows: 32, columns: 32, depth: 16, perItemRows: 4, perItemColumns: 4),
         CLGemmTile(variant: .localMemory, rows: 16, columns: 16, depth: 8, perItemRows: 4, perItemColumns: 4),

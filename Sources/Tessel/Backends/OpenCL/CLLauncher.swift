@@ -59,8 +59,13 @@ final class CLLauncher: Sendable {
     let queue: CLHandle
     private let state = Mutex(State())
 
-    init(queue: CLHandle) {
+    /// Smallest work-group `launch(_:count:groups:)` shrinks to: a warp on GPUs (narrower groups
+    /// leave lanes idle), 1 on CPU drivers.
+    let minimumGroupSize: Int
+
+    init(queue: CLHandle, minimumGroupSize: Int) {
         self.queue = queue
+        self.minimumGroupSize = minimumGroupSize
     }
 
     /// Enqueues `kernel` over a 1-D range of `count` work-items, rounded up to whole work-groups
@@ -72,7 +77,7 @@ final class CLLauncher: Sendable {
     func launch(_ kernel: CLKernel, count: Int, groups: Int = 1, _ args: [CLArg]) {
         guard count > 0 else { return }
         var local = kernel.workGroupSize(preferred: 256)
-        while local > 1 && (count + local - 1) / local < groups { local /= 2 }
+        while local / 2 >= minimumGroupSize && (count + local - 1) / local < groups { local /= 2 }
         launch(kernel, global: [(count + local - 1) / local * local], local: [local], args)
     }
 

@@ -20,13 +20,20 @@ public final class OpenCLBackend: Backend {
     let allocator: CLAllocator
     let kernelCache: KernelCache
     let gemmTile: CLGemmTile
+    /// Most batch items one GEMM launch takes (the NDRange's third axis is bounded on GPUs).
+    let gemmBatchLimit: Int
     /// Every kernel of every family, by function name; read-only after `init`.
     let kernels: [String: CLKernel]
 
     /// The family whose source is prepended to every other family (`Kernels/common.cl`).
     static let preludeFamily = "common"
 
-    init(probe: CLDeviceProbe, index: Int, cacheDirectory: URL? = KernelCache.defaultDirectory) throws(TesselError) {
+    /// `gemmVariant` forces "local" or "blocked" (tests run the GPU kernel on pocl this way);
+    /// by default `TESSEL_OPENCL_GEMM`, else the device type decides.
+    init(probe: CLDeviceProbe, index: Int, cacheDirectory: URL? = KernelCache.defaultDirectory,
+         gemmVariant: String? = ProcessInfo.processInfo.environment["TESSEL_OPENCL_GEMM"],
+         gemmBatchLimit: Int = 65535) throws(TesselError) {
+        self.gemmBatchLimit = gemmBatchLimit
         self.probe = probe
         device = Device.opencl(index)
         var status: cl_int = CL_SUCCESS
@@ -40,7 +47,8 @@ public final class OpenCLBackend: Backend {
                                                   &status), status == CL_SUCCESS else {
             throw .openCL(call: "clCreateCommandQueue", code: status)
         }
-        launcher = CLLauncher(queue: CLHandle(rawQueue, release: clReleaseCommandQueue))
+        launcher = CLLauncher(queue: CLHandle(rawQueue, release: clReleaseCommandQueue),
+                              minimumGroupSize: probe.isAccelerator ? 32 : 1)
         allocator = CLAllocator(context: context,
                                 cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes))
         kernelCache = KernelCache(context: context, device: probe.id, deviceName: probe.name,
@@ -59,10 +67,17 @@ public final class OpenCLBackend: Backend {
         // to the next one.
         var chosen: CLGemmTile?
         let gemmSource = prelude + "\n" + (sources["gemm"] ?? "")
+        var buildFailure: TesselError?
         for tile in CLGemmTile.candidates(maxWorkGroupSize: probe.maxWorkGroupSize, localMemoryBytes: probe.localMemoryBytes,
-                                          accelerator: probe.isAccelerator,
-                                          override: ProcessInfo.processInfo.environment["TESSEL_OPENCL_GEMM"]) {
-            let built = try OpenCLBackend.build("gemm", gemmSource, options: tile.buildOptions, kernelCache)
+                                          accelerator: probe.isAccelerator, override: gemmVariant) {
+            // A tiling the compiler rejects (resources) falls through to the next one.
+            let built: [CLKernel]
+            do {
+                built = try OpenCLBackend.build("gemm", gemmSource, options: tile.buildOptions, kernelCache)
+            } catch {
+                buildFailure = error
+                continue
+            }
             if let gemm = built.first(where: { $0.name == "gemm_f32" }), gemm.maxWorkGroupSize >= tile.threads {
                 // The CPU variant also brings its packing kernel.
                 for kernel in built { kernels[kernel.name] = kernel }
@@ -71,6 +86,7 @@ public final class OpenCLBackend: Backend {
             }
         }
         guard let chosen else {
+            if let buildFailure { throw buildFailure }
             throw .deviceInitFailed(device: "opencl:\(index) (\(probe.name))",
                                     reason: "no GEMM tiling fits its work-group or local memory limits")
         }
@@ -87,15 +103,18 @@ public final class OpenCLBackend: Backend {
         try clCheck(clCreateKernelsInProgram(program.raw, 0, nil, &count), "clCreateKernelsInProgram")
         var raw = [cl_kernel?](repeating: nil, count: Int(count))
         try clCheck(clCreateKernelsInProgram(program.raw, count, &raw, nil), "clCreateKernelsInProgram")
-        return raw.compactMap { $0 }.map { kernel in
-            let name = clInfoString { clGetKernelInfo(kernel, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), $0, $1, $2) }
+        // A kernel holds a reference to its program, so the program may go when this returns.
+        let handles = raw.compactMap { $0 }.map { CLHandle($0, release: clReleaseKernel) }
+        var kernels: [CLKernel] = []
+        for handle in handles {
+            let name = clInfoString { clGetKernelInfo(handle.raw, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), $0, $1, $2) }
+            // Every launch sizes its work-groups from this: a failed query must not read as 1.
             var groupSize = 0
-            _ = clGetKernelWorkGroupInfo(kernel, cache.device, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
-                                         MemoryLayout<Int>.size, &groupSize, nil)
-            // A kernel holds a reference to its program, so the program may go when this returns.
-            return CLKernel(handle: CLHandle(kernel, release: clReleaseKernel), name: name,
-                            maxWorkGroupSize: Swift.max(groupSize, 1))
+            try clCheck(clGetKernelWorkGroupInfo(handle.raw, cache.device, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+                                                 MemoryLayout<Int>.size, &groupSize, nil), "clGetKernelWorkGroupInfo(\(name))")
+            kernels.append(CLKernel(handle: handle, name: name, maxWorkGroupSize: Swift.max(groupSize, 1)))
         }
+        return kernels
     }
 
     // MARK: Public extras

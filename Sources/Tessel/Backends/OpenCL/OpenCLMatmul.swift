@@ -18,10 +18,16 @@ extension OpenCLBackend {
         switch tile.variant {
         case .localMemory:
             let local = tile.localSize
-            let global = [(n + tile.columns - 1) / tile.columns * local[0], (m + tile.rows - 1) / tile.rows * local[1], batch]
-            launcher.launch(kernel("gemm_f32"), global: global, local: local,
-                            [.int(m), .int(n), .int(k), .buffer(left), .int(a.layout.offset)] + strides(a.layout)
-                                + [.buffer(right), .int(b.layout.offset)] + strides(b.layout) + [.buffer(target)])
+            let aBatch = a.shape[0] == 1 ? 0 : a.layout.strides[0], bBatch = b.shape[0] == 1 ? 0 : b.layout.strides[0]
+            // The batch is the third NDRange axis, which GPUs bound (65535 on NVIDIA): slices of it.
+            for start in stride(from: 0, to: batch, by: gemmBatchLimit) {
+                let count = Swift.min(gemmBatchLimit, batch - start)
+                let global = [(n + tile.columns - 1) / tile.columns * local[0], (m + tile.rows - 1) / tile.rows * local[1], count]
+                launcher.launch(kernel("gemm_f32"), global: global, local: local,
+                                [.int(m), .int(n), .int(k), .buffer(left), .int(a.layout.offset + start * aBatch)]
+                                    + strides(a.layout) + [.buffer(right), .int(b.layout.offset + start * bBatch)]
+                                    + strides(b.layout) + [.buffer(target), .int(start * m * n)])
+            }
         case .registerBlocked:
             let one = [1, 1, 1]
             // Copies an operand into blocks of `width` along `length` (see gemm.cl), once when every
