@@ -263,7 +263,8 @@ final class OpenCLRuntimeTests: XCTestCase {
 
     private func checkReduceSumOverLastAxisAndAll(_ strategy: OpenCLBackend.ReduceStrategy) throws {
         let backend = try backend()
-        for (rows, columns) in [(7, 10), (5, 300), (3, 70_000)] {
+        // Rows shorter than a warp, of one or a few warps (a shrunk work-group), long and very long.
+        for (rows, columns) in [(7, 10), (6, 40), (4, 100), (5, 300), (3, 70_000)] {
             let x = (0..<rows * columns).map { Float(($0 * 7919) % 1000) / 1000 }
             let out = backend.allocate(count: rows)
             backend.reduce(.sum, view(upload(x, backend), [rows, columns]), reducedRank: 1, into: out, strategy: strategy)
@@ -366,6 +367,18 @@ final class OpenCLRuntimeTests: XCTestCase {
         let wide = (0..<50).map { Int32(($0 * 17) % 50) - 20 }
         backend.reduce(.max, view(upload(wide, backend), .int32, [50]), reducedRank: 1, into: out, strategy: strategy)
         XCTAssertEqual(ints(out, 1, backend), [wide.max()!])
+
+        // Rows of 50 (a work-group of 64 on GPUs): argmax with the maximum twice in each row.
+        var fifty = [Float](repeating: 0, count: 200)
+        for i in 0..<200 { fifty[i] = (i * 7) % 25 == 3 ? 99 : Float((i * 13) % 41) }
+        let four = backend.allocate(count: 4)
+        backend.reduce(.argmax, view(upload(fifty, backend), [4, 50]), reducedRank: 1, into: four, strategy: strategy)
+        var firstMaxima: [Int32] = []
+        for r in 0..<4 {
+            let row = Array(fifty[(r * 50)..<(r * 50 + 50)])
+            firstMaxima.append(Int32(row.firstIndex(of: 99)!))
+        }
+        XCTAssertEqual(ints(four, 4, backend), firstMaxima)
 
         let ix: [Int32] = [4, -9, 7, -9, 3, 7]
         backend.reduce(.min, view(upload(ix, backend), .int32, [6]), reducedRank: 1, into: out, strategy: strategy)

@@ -13,8 +13,9 @@ extension OpenCLBackend {
     /// GPUs and accelerators reduce long contiguous rows with work-groups; CPU drivers never do.
     var defaultReduceStrategy: ReduceStrategy { probe.isAccelerator ? .workGroups : .workItems }
 
-    /// Rows at least this long (and contiguous) are reduced by work-groups under `.workGroups`.
-    static let groupReduceThreshold = 256
+    /// Rows at least this long (a warp; and contiguous) are reduced by work-groups under
+    /// `.workGroups`: one work-item per short row would read addresses a row apart.
+    static let groupReduceThreshold = 32
     /// Rows each work-item of a column sum walks: on pocl (2 cores, [16384, 1024] over the
     /// first axis) 512 rows ran at ~12 GB/s, 128 at ~11, a whole column at ~6 (the partials
     /// cost little next to reading the rows).
@@ -77,8 +78,14 @@ extension OpenCLBackend {
         let launchPieces: ([CLArg]) -> Void
         if strategy == .workGroups && contiguousRows && rowLength >= Self.groupReduceThreshold {
             let groupKernel = kernel(name + "_groups")
-            let local = groupKernel.workGroupSize(preferred: 256)
-            let groups = (rowLength + local * Self.elementsPerWorkItem - 1) / (local * Self.elementsPerWorkItem)
+            // No more work-items than the row has elements (rows of 32..255 get one warp or a few).
+            var local = groupKernel.workGroupSize(preferred: 256)
+            while local > Self.groupReduceThreshold && local / 2 >= rowLength { local /= 2 }
+            // Enough groups to fill the device even when there are few rows (a [8, 16384] sum
+            // would otherwise use 8 of 132 SMs), but no group shorter than its work-items.
+            let filling = (probe.computeUnits * 4 + outputs - 1) / outputs
+            let groups = Swift.max((rowLength + local * Self.elementsPerWorkItem - 1) / (local * Self.elementsPerWorkItem),
+                                   Swift.min(filling, rowLength / local))
             chunk = (rowLength + groups - 1) / groups
             pieces = (rowLength + chunk - 1) / chunk
             let localMemory: [CLArg] = [.local(bytes: local * 4), .local(bytes: local * 4)]
