@@ -8,4 +8,13 @@ static inline __attribute__((always_inline)) void tessel_prefetch(const void *ad
     __builtin_prefetch(address, 0, 3);
 }
 
+/// Tells the CPU that this is a spin-wait loop (saves power, frees the sibling hyperthread).
+static inline __attribute__((always_inline)) void tessel_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif

@@ -12,13 +12,17 @@ func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         return
     }
     let chunk = (count + workers - 1) / workers
-    withoutActuallyEscaping(body) { body in
-        let shared = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let start = worker * chunk
-            let end = Swift.min(start + chunk, count)
-            if start < end { shared.value(start..<end) }
-        }
+    func runChunk(_ worker: Int) {
+        let start = worker * chunk
+        let end = Swift.min(start + chunk, count)
+        if start < end { body(start..<end) }
+    }
+    // The pool's spinning workers start at once; when it is busy (a nested or concurrent call),
+    // Dispatch's threads take the chunks instead.
+    if WorkerPool.shared.run(chunks: workers, runChunk) { return }
+    withoutActuallyEscaping(runChunk) { runChunk in
+        let shared = UncheckedSendable(runChunk)
+        DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
     }
 }
 
