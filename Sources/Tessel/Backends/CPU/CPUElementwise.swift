@@ -4,10 +4,10 @@ import Foundation
 // closures, a SIMD one for unit-stride and broadcast (stride-0) runs and a scalar one for
 // everything else; `@inline(__always)` makes the compiler specialise the loop per op.
 
-/// Elements below which an element-wise kernel stays on one thread. Waking a parked worker
-/// costs tens of microseconds here: an add of 131072 floats took 0.073 ms on one core and
-/// 0.114 ms on two, while from 262144 two cores win (0.14 against 0.165 ms).
-let elementwiseGrain = 1 << 17
+/// Elements below which an element-wise kernel stays on one thread. With the spinning worker
+/// pool two cores already win at 65536 (an add: 0.023 ms against 0.035 on one core); with
+/// Dispatch's parked threads they lost up to 262144.
+let elementwiseGrain = 1 << 15
 
 @inline(__always)
 func loadVector<T: SIMDScalar>(_ pointer: UnsafePointer<T>) -> Vector<T> {
