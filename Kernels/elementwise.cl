@@ -21,6 +21,13 @@ __kernel void NAME##_1d(int n, __global const TA* pa, int oa, int sa, __global T
 } \
 __kernel void NAME##_nd(int n, int run, Shape s, __global const TA* pa, View va, __global TOUT* pout, View vout) { \
     int i = get_global_id(0) * run, end = min(i + run, n), last = s.rank - 1; \
+    if (run == 1) { /* GPUs: one element, no row arithmetic */ \
+        if (i >= n) return; \
+        OFFSETS2(s, i, va, oa, vout, oout); \
+        TA a = pa[oa]; \
+        pout[oout] = (EXPR); \
+        return; \
+    } \
     while (i < end) { \
         OFFSETS2(s, i, va, oa, vout, oout); \
         for (int stop = min(end, i - i % s.dims[last] + s.dims[last]); i < stop; ++i) { \
@@ -42,6 +49,13 @@ __kernel void NAME##_1d(int n, __global const TA* pa, int oa, int sa, __global c
 __kernel void NAME##_nd(int n, int run, Shape s, __global const TA* pa, View va, __global const TA* pb, View vb, \
                         __global TOUT* pout, View vout) { \
     int i = get_global_id(0) * run, end = min(i + run, n), last = s.rank - 1; \
+    if (run == 1) { /* GPUs: one element, no row arithmetic */ \
+        if (i >= n) return; \
+        OFFSETS3(s, i, va, oa, vb, ob, vout, oout); \
+        TA a = pa[oa], b = pb[ob]; \
+        pout[oout] = (EXPR); \
+        return; \
+    } \
     while (i < end) { \
         OFFSETS3(s, i, va, oa, vb, ob, vout, oout); \
         for (int stop = min(end, i - i % s.dims[last] + s.dims[last]); i < stop; ++i) { \
@@ -73,6 +87,12 @@ __kernel void select_u32_1d(int n, __global const int* pc, int oc, int sc, __glo
 __kernel void select_u32_nd(int n, int run, Shape s, __global const int* pc, View vc, __global const uint* pa, View va,
                             __global const uint* pb, View vb, __global uint* pout, View vout) {
     int i = get_global_id(0) * run, end = min(i + run, n), last = s.rank - 1;
+    if (run == 1) { // GPUs: one element, no row arithmetic
+        if (i >= n) return;
+        OFFSETS4(s, i, vc, oc, va, oa, vb, ob, vout, oout);
+        pout[oout] = pc[oc] != 0 ? pa[oa] : pb[ob];
+        return;
+    }
     while (i < end) {
         OFFSETS4(s, i, vc, oc, va, oa, vb, ob, vout, oout);
         for (int stop = min(end, i - i % s.dims[last] + s.dims[last]); i < stop; ++i) {

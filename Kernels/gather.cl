@@ -15,6 +15,13 @@ __kernel void gather_u32_1d(int n, __global const int* pi, int oi, int si, __glo
 __kernel void gather_u32_nd(int n, int run, Shape s, __global const int* pi, View vi, __global const uint* px, View vx,
                             __global uint* pout, View vout, int axisStride, int axisSize) {
     int i = get_global_id(0) * run, end = min(i + run, n), last = s.rank - 1;
+    if (run == 1) { // GPUs: one element, no row arithmetic
+        if (i >= n) return;
+        OFFSETS3(s, i, vi, oi, vx, ox, vout, oout);
+        int position = pi[oi];
+        pout[oout] = (position >= 0 && position < axisSize) ? px[ox + position * axisStride] : 0u;
+        return;
+    }
     while (i < end) {
         OFFSETS3(s, i, vi, oi, vx, ox, vout, oout);
         for (int stop = min(end, i - i % s.dims[last] + s.dims[last]); i < stop; ++i) {
