@@ -77,7 +77,6 @@ __kernel void NAME##_chunks(CHUNK_ARGUMENTS(T)) { \
             nanLanes |= VNAN(v); \
         } \
         best = lanes.s0; \
-        bestIndex = 0; \
         for (int lane = 1; lane < 16; ++lane) { \
             T v = ((T*)&lanes)[lane]; \
             if (v CMP best) best = v; \

@@ -4,7 +4,8 @@
 //
 // Both kernels compute what the composed ops would: the row's maximum (NaN wins), then
 // exp(x - max) / sum for softmax, and x - (shift + log(sum(exp(x - shift)))) for log-softmax,
-// where shift is the maximum unless it is infinite (then 0, so an all -inf row stays -inf).
+// where shift is the maximum unless it is infinite (then 0, so +inf gives -inf and NaN rather
+// than NaN everywhere). As in PyTorch, a row with a NaN, or of -inf only, gives NaN.
 
 static inline float nan_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : fmax(a, b); }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Tessel
 
@@ -20,6 +21,9 @@ struct DevicesCommand: ParsableCommand {
                 print("  compute units    \(info.computeUnits)")
                 print("  memory           \(formatBytes(info.memoryBytes))")
                 print("  max work-group   \(info.maxWorkGroupSize)")
+                if let peak = info.peakFlops {
+                    print(String(format: "  peak float32     %.1f GFLOP/s (%@)", peak.flops / 1e9, peak.derivation))
+                }
                 for (key, value) in info.details {
                     print("  \(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value)")
                 }

@@ -1,15 +1,11 @@
 extension Tensor {
     /// The elements in row-major order, converted to `T` (waits for the device).
     public func scalars<T: TensorScalar>(as type: T.Type = T.self) -> [T] {
-        let source = T.dtype == dtype ? self : cast(T.dtype)
-        if T.self == Float.self || T.self == Int32.self {
-            // Their stored bits are their memory: read straight into the array.
-            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                Dispatch.download(source, into: UnsafeMutableRawBufferPointer(buffer))
-                initialized = count
-            }
+        // Every TensorScalar is a trivial type, so writing into uninitialised slots is fine.
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            copyScalars(into: buffer)
+            initialized = count
         }
-        return Dispatch.download(source).map(T.init(storedBits:))
     }
 
     /// Copies the elements, in row-major order, into `buffer` (which must hold `count` of
@@ -18,6 +14,7 @@ extension Tensor {
         precondition(buffer.count >= count, "copyScalars: \(count) elements into a buffer of \(buffer.count)")
         let source = T.dtype == dtype ? self : cast(T.dtype)
         if T.self == Float.self || T.self == Int32.self {
+            // Their stored bits are their memory: read straight into the buffer.
             Dispatch.download(source, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[..<(count * 4)]))
             return
         }

@@ -20,11 +20,7 @@ final class CPUBackend: Backend {
         if !simdTargetSet {
             details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
         }
-        // Two FMA units per core on every x86 server core of the last decade, 2 FLOPs per FMA.
-        let ghz = cpuGigahertz()
-        let peak = (flops: Double(cpuCoreCount * simdWidth * 2 * 2) * ghz * 1e9,
-                    derivation: String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz", cpuCoreCount, simdWidth, ghz))
-        details.append(("peak float32", String(format: "%.1f GFLOP/s (%@)", peak.flops / 1e9, peak.derivation)))
+        let peak = DeviceInfo.cpuPeak(cores: cpuCoreCount, lanes: simdWidth, gigahertz: cpuGigahertz())
         info = DeviceInfo(backend: "cpu", name: cpuModelName(), vendor: cpuVendorName(),
                           computeUnits: cpuCoreCount, memoryBytes: Int(ProcessInfo.processInfo.physicalMemory),
                           maxWorkGroupSize: 1, details: details, peakFlops: peak)

@@ -10,34 +10,27 @@ extension CPUBackend {
         let columns = x.shape[x.layout.rank - 1]
         guard columns > 0, x.count > 0 else { return }
         let rows = x.count / columns
-        let outer = Layout(shape: Array(x.shape.dropLast()), strides: Array(x.layout.strides.dropLast()),
-                           offset: x.layout.offset).collapsed()
+        let outerRuns = StridedRuns([Layout(shape: Array(x.shape.dropLast()), strides: Array(x.layout.strides.dropLast()),
+                                            offset: x.layout.offset)])
         let columnStride = x.layout.strides[x.layout.rank - 1]
         let source = UncheckedSendable(x.cpuBase(Float.self)), target = UncheckedSendable(output.cpuPointer(Float.self))
         parallelFor(rows, grain: Swift.max(1, elementwiseGrain / columns)) { range in
             let scratch = columnStride == 1 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columns)
             defer { scratch?.deallocate() }
-            for row in range {
-                var input = UnsafePointer(source.value + outer.offset(ofElement: row))
-                if let scratch {
-                    for j in 0..<columns { scratch[j] = input[j * columnStride] }
-                    input = UnsafePointer(scratch)
+            // forEachRun visits the rows in order, so a counter recovers the output row.
+            var row = range.lowerBound
+            outerRuns.forEachRun(in: range) { offsets, length in
+                for i in 0..<length {
+                    var input = UnsafePointer(source.value + offsets[0] + i * outerRuns.innerStride(0))
+                    if let scratch {
+                        for j in 0..<columns { scratch[j] = input[j * columnStride] }
+                        input = UnsafePointer(scratch)
+                    }
+                    softmaxRow(input, into: target.value + row * columns, count: columns, log: log)
+                    row += 1
                 }
-                softmaxRow(input, into: target.value + row * columns, count: columns, log: log)
             }
         }
-    }
-}
-
-extension Layout {
-    /// Offset of the element with row-major flat index `index`.
-    func offset(ofElement index: Int) -> Int {
-        var rest = index, result = offset
-        for axis in stride(from: rank - 1, through: 0, by: -1) {
-            result += (rest % shape[axis]) * strides[axis]
-            rest /= shape[axis]
-        }
-        return result
     }
 }
 

@@ -85,9 +85,7 @@ struct CLDeviceProbe: @unchecked Sendable {
         } else if let simd = amdSimdLayout, simd.units > 0, simd.width > 0 {
             (lanes, unit, note) = (simd.units * simd.width, "CUs", "")
         } else if isCPU, nativeFloatWidth > 0 {
-            // As the CPU backend assumes: two FMA units per core.
-            let flops = Double(computeUnits * nativeFloatWidth * 2 * 2) * ghz * 1e9
-            return (flops, String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz", computeUnits, nativeFloatWidth, ghz))
+            return DeviceInfo.cpuPeak(cores: computeUnits, lanes: nativeFloatWidth, gigahertz: ghz)
         } else {
             return nil
         }
@@ -122,9 +120,6 @@ struct CLDeviceProbe: @unchecked Sendable {
             ("fp64", hasFP64 ? "yes" : "no"),
             ("extensions", listed),
         ]
-        if let peak = peakFlops {
-            details.append(("peak float32", String(format: "%.1f GFLOP/s (%@)", peak.flops / 1e9, peak.derivation)))
-        }
         details += extra
         return DeviceInfo(backend: OpenCLBackendProvider.name, name: name, vendor: vendor,
                           computeUnits: computeUnits, memoryBytes: globalMemoryBytes,

@@ -44,10 +44,7 @@ extension OpenCLBackend {
 
         if outer.rank > CLViewArgs.maxRank || inner.rank > CLViewArgs.maxRank {
             // Too many axes to decode: reduce a contiguous copy instead (then both parts are rank 1).
-            let copy = allocator.allocate(count: x.count)
-            self.copy(x, to: StridedView(buffer: copy, dtype: x.dtype, layout: Layout(contiguous: x.shape)))
-            reduce(op, StridedView(buffer: copy, dtype: x.dtype, layout: Layout(contiguous: x.shape)),
-                   reducedRank: reducedRank, into: output, strategy: strategy)
+            reduce(op, contiguousCopy(x), reducedRank: reducedRank, into: output, strategy: strategy)
             return
         }
         let family: String
@@ -58,6 +55,14 @@ extension OpenCLBackend {
         }
         reduceRows("\(family)_\(Self.suffix(x.dtype))", source: source, sourceIndex: nil, outer: outer, inner: inner,
                    into: target, writeValue: !op.isArg, strategy: strategy)
+    }
+
+    /// A contiguous copy of `x`, for views with more axes than the kernels decode. The buffer
+    /// goes back to the pool when the caller is done, which is safe on an in-order queue.
+    func contiguousCopy(_ x: StridedView) -> StridedView {
+        let contiguous = StridedView(buffer: allocator.allocate(count: x.count), dtype: x.dtype, layout: Layout(contiguous: x.shape))
+        copy(x, to: contiguous)
+        return contiguous
     }
 
     /// Reduces each row (`inner`) of `source` at every `outer` position into `output`: values
@@ -72,7 +77,8 @@ extension OpenCLBackend {
              .buffer(value), .buffer(index), .int(writeValue ? 1 : 0), .int(writeIndex ? 1 : 0)]
         }
         let contiguousRows = inner.rank == 1 && inner.strides[0] == 1
-        // Work-items of the chunk kernels each walk a long run: a few work-groups per compute unit.
+        // A few work-groups per compute unit: work-items of the chunk kernels each walk a long
+        // run, and GPUs need several groups per SM.
         let spread = probe.computeUnits * 4
         let pieces: Int, chunk: Int
         let launchPieces: ([CLArg]) -> Void
@@ -83,7 +89,7 @@ extension OpenCLBackend {
             while local > Self.groupReduceThreshold && local / 2 >= rowLength { local /= 2 }
             // Enough groups to fill the device even when there are few rows (a [8, 16384] sum
             // would otherwise use 8 of 132 SMs), but no group shorter than its work-items.
-            let filling = (probe.computeUnits * 4 + outputs - 1) / outputs
+            let filling = (spread + outputs - 1) / outputs
             let groups = Swift.max((rowLength + local * Self.elementsPerWorkItem - 1) / (local * Self.elementsPerWorkItem),
                                    Swift.min(filling, rowLength / local))
             chunk = (rowLength + groups - 1) / groups
@@ -121,7 +127,8 @@ extension OpenCLBackend {
         // partials. The temporaries go back to the pool as this returns, which is safe on an
         // in-order queue (see CLAllocator).
         let partialValues = allocator.allocate(count: outputs * pieces)
-        let partialIndices = allocator.allocate(count: outputs * pieces)
+        // Sums carry no indices: their kernels never touch the index buffer.
+        let partialIndices = name.hasPrefix("reduce_sum") ? partialValues : allocator.allocate(count: outputs * pieces)
         launchPieces(tail(partialValues, partialIndices, writeValue: true, writeIndex: true))
         reduceRows(name, source: partialValues, sourceIndex: partialIndices,
                    outer: Layout(shape: [outputs], strides: [pieces], offset: 0),

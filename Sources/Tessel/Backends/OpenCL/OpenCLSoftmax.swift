@@ -20,10 +20,7 @@ extension OpenCLBackend {
                            offset: x.layout.offset).collapsed()
         if outer.rank > CLViewArgs.maxRank {
             // Too many axes to decode: normalise a contiguous copy (its rows then form one axis).
-            let copy = allocator.allocate(count: x.count)
-            let contiguous = StridedView(buffer: copy, dtype: x.dtype, layout: Layout(contiguous: x.shape))
-            self.copy(x, to: contiguous)
-            softmax(contiguous, log: log, into: output, strategy: strategy)
+            softmax(contiguousCopy(x), log: log, into: output, strategy: strategy)
             return
         }
         let args: [CLArg] = [.int(rows), .int(columns), .int(x.layout.strides[x.layout.rank - 1]),
