@@ -171,16 +171,15 @@ def main():
 
     # Rounds alternate which side runs first, and each row reports the median of its per-round
     # ratios: these machines are shared, and contention drifts within a run.
-    rounds = []
-    first = None
-    for number in range(args.rounds):
-        if number % 2 == 0:
-            report = tessel_bench(check=number == 0)
-            rounds.append((report, references(report["devices"])))
-        else:
+    first = tessel_bench(check=True)
+    rounds = [(first, references(first["devices"]))]
+    for number in range(1, args.rounds):
+        if number % 2:
             refs = references(first["devices"])
             rounds.append((tessel_bench(check=False), refs))
-        first = first or rounds[0][0]
+        else:
+            report = tessel_bench(check=False)
+            rounds.append((report, references(first["devices"])))
 
     def median(values):
         values = sorted(values)
