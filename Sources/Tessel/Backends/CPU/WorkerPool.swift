@@ -6,8 +6,8 @@ import Synchronization
 /// before going to sleep, as OpenBLAS's threads do.
 ///
 /// Why not Dispatch alone: `concurrentPerform` hands work to parked threads, and waking one
-/// cost tens of microseconds here, as long as a 0.2 ms MNIST-sized product's packing. A job
-/// that arrives while the workers still spin starts within a microsecond.
+/// cost tens of microseconds per call here (a 128x784x128 product took 0.34 ms that way and
+/// 0.19 ms on this pool). A job that arrives while the workers still spin starts at once.
 ///
 /// One job runs at a time. A second caller (another thread, or a job body that calls
 /// `parallelFor` itself) does not wait for the pool: `run` returns false and the caller uses
