@@ -95,7 +95,10 @@ def run_clblast(device_index, gemm_shapes, parameters=None):
     """CLBlast's SGEMM times by shape; `parameters` overrides its Xgemm kernel (tuned)."""
     binary = os.path.join(tempfile.gettempdir(), "tessel_clblast_sgemm")
     source = os.path.join(ROOT, "Benchmarks", "clblast_sgemm.c")
-    subprocess.run(["cc", "-O2", "-o", binary, source, "-lclblast", "-lOpenCL"], check=True)
+    build = subprocess.run(["cc", "-O2", "-o", binary, source, "-lclblast", "-lOpenCL"], capture_output=True, text=True)
+    if build.returncode != 0:
+        sys.exit(f"compare.py: could not build the CLBlast driver (is libclblast-dev installed? "
+                 f"`make compare` installs it):\n{build.stderr}")
     shapes = [str(v) for shape in gemm_shapes for v in shape]
     override = ["-p", parameters] if parameters else []
     out = subprocess.run([binary] + override + [str(device_index)] + shapes, check=True, capture_output=True,

@@ -135,26 +135,28 @@ __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, REDUCE_ARGU
 }
 
 // Kahan summation: `error` keeps what rounding dropped from `sum` (the true total is sum - error),
-// so a work-item's long sequential run is as accurate as a tree. Exact (error stays 0) for uint.
+// so a work-item's long sequential run is as accurate as a tree. An infinity breaks it (inf - inf
+// turns the error, then the sum, into NaN), and guarding every step costs pocl half its speed, so
+// a piece whose compensated sum comes out NaN is summed again plainly: that gives inf, -inf or
+// NaN exactly as IEEE addition does.
 #define COMPENSATED_ADD(sum, error, value, TYPE) { \
     TYPE y_ = (value) - (error); \
     TYPE t_ = (sum) + y_; \
     (error) = (t_ - (sum)) - y_; \
     (sum) = t_; }
+// Plain addition: the fallback above, and integer sums (uint, exact, overflow wraps).
+#define PLAIN_ADD(sum, error, value, TYPE) { (sum) += (value); }
 
-// ACC is the accumulator type: float for float, uint for int (so overflow wraps); ACC16, ACC8
-// and ACC4 its vectors. VLOAD reads 16 elements as an ACC16 (contiguous rows are summed 16
-// lanes at a time).
-#define REDUCE_SUM(NAME, T, ACC, ACC16, ACC8, ACC4, VLOAD) \
-__kernel void NAME##_chunks(CHUNK_ARGUMENTS(T)) { \
-    CHUNK_OF_ROW \
+// Sum of elements start..end of the inner view from `base`, with ADD.
+#define SUM_PIECE(FN, T, ACC, ACC16, ACC8, ACC4, VLOAD, ADD) \
+static inline ACC FN(__global const T* x, int base, int start, int end, const Shape si, const View vi) { \
     ACC total = 0, error = 0; \
     if (inner_contiguous(si, vi)) { \
         __global const T* row = x + base; \
         ACC16 lanes = 0, errors = 0; \
         int j = start; \
-        for (; j + 16 <= end; j += 16) COMPENSATED_ADD(lanes, errors, VLOAD(row + j), ACC16); \
-        for (; j < end; ++j) COMPENSATED_ADD(total, error, (ACC)row[j], ACC); \
+        for (; j + 16 <= end; j += 16) ADD(lanes, errors, VLOAD(row + j), ACC16); \
+        for (; j < end; ++j) ADD(total, error, (ACC)row[j], ACC); \
         lanes -= errors; \
         ACC8 eight = lanes.lo + lanes.hi; \
         ACC4 four = eight.lo + eight.hi; \
@@ -163,11 +165,25 @@ __kernel void NAME##_chunks(CHUNK_ARGUMENTS(T)) { \
         int coord[MAX_RANK]; \
         int offset = walk_start(coord, start, si, vi); \
         for (int j = start; j < end; ++j) { \
-            COMPENSATED_ADD(total, error, (ACC)x[base + offset], ACC); \
+            ADD(total, error, (ACC)x[base + offset], ACC); \
             offset = walk_step(coord, offset, si, vi); \
         } \
     } \
-    outValue[o * chunksPerOutput + g] = (T)(total - error); \
+    return total - error; \
+}
+
+// ACC is the accumulator type: float for float, uint for int (so overflow wraps); ACC16, ACC8
+// and ACC4 its vectors. VLOAD reads 16 elements as an ACC16 (contiguous rows are summed 16
+// lanes at a time); ADD is COMPENSATED_ADD or PLAIN_ADD, and IS_NAN (NO_NAN for ints) says when
+// the plain re-sum is needed.
+#define REDUCE_SUM(NAME, T, ACC, ACC16, ACC8, ACC4, VLOAD, ADD, IS_NAN) \
+SUM_PIECE(NAME##_piece, T, ACC, ACC16, ACC8, ACC4, VLOAD, ADD) \
+SUM_PIECE(NAME##_plain_piece, T, ACC, ACC16, ACC8, ACC4, VLOAD, PLAIN_ADD) \
+__kernel void NAME##_chunks(CHUNK_ARGUMENTS(T)) { \
+    CHUNK_OF_ROW \
+    ACC total = NAME##_piece(x, base, start, end, si, vi); \
+    if (IS_NAN(total)) total = NAME##_plain_piece(x, base, start, end, si, vi); \
+    outValue[o * chunksPerOutput + g] = (T)total; \
 } \
 __kernel void NAME##_columns(CHUNK_ARGUMENTS(T)) { \
     int blocks = (nOut + 63) / 64; \
@@ -183,21 +199,28 @@ __kernel void NAME##_columns(CHUNK_ARGUMENTS(T)) { \
         ACC16 t0 = 0, t1 = 0, t2 = 0, t3 = 0, e0 = 0, e1 = 0, e2 = 0, e3 = 0; \
         for (int j = start; j < end; ++j) { \
             __global const T* row = column + offset; \
-            COMPENSATED_ADD(t0, e0, VLOAD(row), ACC16); COMPENSATED_ADD(t1, e1, VLOAD(row + 16), ACC16); \
-            COMPENSATED_ADD(t2, e2, VLOAD(row + 32), ACC16); COMPENSATED_ADD(t3, e3, VLOAD(row + 48), ACC16); \
+            ADD(t0, e0, VLOAD(row), ACC16); ADD(t1, e1, VLOAD(row + 16), ACC16); \
+            ADD(t2, e2, VLOAD(row + 32), ACC16); ADD(t3, e3, VLOAD(row + 48), ACC16); \
             offset = walk_step(coord, offset, si, vi); \
         } \
         ACC16 totals[4] = {t0 - e0, t1 - e1, t2 - e2, t3 - e3}; \
-        for (int lane = 0; lane < 64; ++lane) \
-            outValue[(first + lane) * chunksPerOutput + g] = (T)((ACC*)totals)[lane]; \
+        for (int lane = 0; lane < 64; ++lane) { \
+            ACC total = ((ACC*)totals)[lane]; \
+            if (IS_NAN(total)) total = NAME##_plain_piece(column + lane, 0, start, end, si, vi); \
+            outValue[(first + lane) * chunksPerOutput + g] = (T)total; \
+        } \
         return; \
     } \
     ACC totals[64] = {0}, errors[64] = {0}; \
     for (int j = start; j < end; ++j) { \
-        for (int lane = 0; lane < lanes; ++lane) COMPENSATED_ADD(totals[lane], errors[lane], (ACC)column[offset + lane], ACC); \
+        for (int lane = 0; lane < lanes; ++lane) ADD(totals[lane], errors[lane], (ACC)column[offset + lane], ACC); \
         offset = walk_step(coord, offset, si, vi); \
     } \
-    for (int lane = 0; lane < lanes; ++lane) outValue[(first + lane) * chunksPerOutput + g] = (T)(totals[lane] - errors[lane]); \
+    for (int lane = 0; lane < lanes; ++lane) { \
+        ACC total = totals[lane] - errors[lane]; \
+        if (IS_NAN(total)) total = NAME##_plain_piece(column + lane, 0, start, end, si, vi); \
+        outValue[(first + lane) * chunksPerOutput + g] = (T)total; \
+    } \
 } \
 __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, REDUCE_ARGUMENTS(T), \
                             __local T* values, __local int* indices) { \
@@ -219,8 +242,8 @@ __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, REDUCE_ARGU
 
 #define VLOAD_F(p) vload16(0, p)
 #define VLOAD_I(p) convert_uint16(vload16(0, p))
-REDUCE_SUM(reduce_sum_f, float, float, float16, float8, float4, VLOAD_F)
-REDUCE_SUM(reduce_sum_i, int, uint, uint16, uint8, uint4, VLOAD_I)
+REDUCE_SUM(reduce_sum_f, float, float, float16, float8, float4, VLOAD_F, COMPENSATED_ADD, isnan)
+REDUCE_SUM(reduce_sum_i, int, uint, uint16, uint8, uint4, VLOAD_I, PLAIN_ADD, NO_NAN)
 #define NO_NAN16(v) ((int16)0)
 REDUCE_MINMAX(reduce_max_f, float, float16, isnan, >, fmax, isnan)
 REDUCE_MINMAX(reduce_min_f, float, float16, isnan, <, fmin, isnan)

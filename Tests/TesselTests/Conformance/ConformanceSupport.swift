@@ -417,7 +417,8 @@ func assertExact(_ tensor: Tensor, _ expected: RefArray, dtype: DType? = nil, _ 
     }
 }
 
-/// Checks a sum-like reduction: |got - expected| <= reductionRelativeBound * magnitude (+ tiny).
+/// Checks a sum-like reduction: |got - expected| <= reductionRelativeBound * magnitude (+ tiny), or
+/// both equal (infinities) or both NaN.
 func assertReduced(_ tensor: Tensor, _ expected: RefArray, magnitude: RefArray, _ what: @autoclosure () -> String,
                    file: StaticString = #filePath, line: UInt = #line) {
     let label = "[\(tensor.device)] \(what())"
@@ -427,7 +428,10 @@ func assertReduced(_ tensor: Tensor, _ expected: RefArray, magnitude: RefArray, 
     }
     let got = tensor.scalars(as: Float.self).map(Double.init)
     var failures = 0
-    for i in got.indices where !(Swift.abs(got[i] - expected.data[i]) <= reductionRelativeBound * magnitude.data[i] + 1e-6) {
+    func accepts(_ got: Double, _ expected: Double, _ magnitude: Double) -> Bool {
+        got == expected || (got.isNaN && expected.isNaN) || Swift.abs(got - expected) <= reductionRelativeBound * magnitude + 1e-6
+    }
+    for i in got.indices where !accepts(got[i], expected.data[i], magnitude.data[i]) {
         failures += 1
         if failures <= 3 {
             XCTFail("\(label): element \(RefArray.coordinates(i, expected.shape)) got \(got[i]), expected \(expected.data[i])",

@@ -96,6 +96,37 @@ final class ReductionConformanceTests: XCTestCase {
         }
     }
 
+    /// Reductions over leading axes large enough that the CPU backend splits the reduced rows
+    /// between cores and combines their partial results (NaN and infinities in late rows must
+    /// survive the combine), and reduced axes that do not collapse into one stride.
+    func testLeadingAxisReductionsLargeEnoughToSplitAcrossCores() {
+        forEachDevice { device in
+            var values = randomFloats(2048 * 300, in: -10...10, seed: 21)
+            values[1500 * 300 + 7] = .nan
+            values[1900 * 300 + 11] = -.infinity
+            values[10 * 300 + 12] = .infinity
+            values[2047 * 300 + 299] = 50
+            let matrix = try! Tensor(values, shape: [2048, 300], device: device)
+            let ref = RefArray(shape: [2048, 300], floats: values)
+            for axes in [[0], [-2]] {
+                let label = "[2048, 300] axes \(axes)"
+                assertReduced(matrix.sum(axes: axes), ref.reduce(.sum, axes: axes),
+                              magnitude: ref.reduce(.sumOfMagnitudes, axes: axes), "sum \(label)")
+                assertExact(matrix.max(axes: axes), ref.reduce(.max, axes: axes), "max \(label)")
+                assertExact(matrix.min(axes: axes), ref.reduce(.min, axes: axes), "min \(label)")
+            }
+            let cube = try! Tensor(Array(values[0..<(40 * 50 * 70)]), shape: [40, 50, 70], device: device).permute(1, 0, 2)
+            let cubeRef = RefArray(shape: [40, 50, 70], floats: Array(values[0..<(40 * 50 * 70)])).permuted([1, 0, 2])
+            assertReduced(cube.sum(axes: [0, 1]), cubeRef.reduce(.sum, axes: [0, 1]),
+                          magnitude: cubeRef.reduce(.sumOfMagnitudes, axes: [0, 1]), "sum of permuted [50, 40, 70] over axes 0, 1")
+            assertExact(cube.max(axes: [0, 1]), cubeRef.reduce(.max, axes: [0, 1]), "max of permuted [50, 40, 70] over axes 0, 1")
+            let wide = try! Tensor(randomFloats(16 * 9000, in: -1...1, seed: 22), shape: [16, 9000], device: device)
+            let wideRef = RefArray(wide)
+            assertReduced(wide.sum(axis: 0), wideRef.reduce(.sum, axes: [0]),
+                          magnitude: wideRef.reduce(.sumOfMagnitudes, axes: [0]), "sum of [16, 9000] over axis 0 (three column blocks)")
+        }
+    }
+
     func testReductionsWithNaNAndInfinity() {
         forEachDevice { device in
             let x = Tensor([[1, .nan, 3], [-.infinity, 2, .infinity]] as [[Float]], device: device)

@@ -85,41 +85,75 @@ extension CPUBackend {
     }
 
     /// Reduces strided columns: out[o] = reduce over j of x[o + offset(j)], vectorised across o.
+    ///
+    /// Work is cut into column blocks whose accumulators stay in L1. With fewer blocks than
+    /// cores, the reduced rows are split between cores as well, so that each core streams whole
+    /// rows (sequential memory the hardware prefetcher follows) rather than a narrow strip of
+    /// every row; their partial results are then combined in row order.
     private func reduceColumns(_ op: ReduceOp, _ x: UnsafeMutablePointer<Float>, inner: Layout, outerCount: Int,
                                into output: UnsafeMutablePointer<Float>) {
         let runs = StridedRuns([inner])
-        let source = UncheckedSendable(x), target = UncheckedSendable(output)
-        parallelFor(outerCount, grain: Swift.max(simdWidth, elementwiseGrain / Swift.max(inner.count, 1))) { range in
-            let out = target.value
+        let rows = inner.count
+        let blockWidth = 4096  // 16 KB of accumulators
+        let blocks = (outerCount + blockWidth - 1) / blockWidth
+        let parallel = outerCount * rows >= 2 * elementwiseGrain
+        let rowChunks = !parallel || blocks >= 2 * cpuCoreCount ? 1 : Swift.min(cpuCoreCount, Swift.max(1, rows / 8))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (rowChunks - 1) * outerCount)
+        defer { scratch.deallocate() }
+        let source = UncheckedSendable(x), target = UncheckedSendable(output), partials = UncheckedSendable(scratch)
+
+        func reduceTask(_ task: Int) {
+            let chunk = task / blocks, block = task % blocks
+            let columns = (block * blockWidth)..<Swift.min(outerCount, (block + 1) * blockWidth)
+            let rowRange = (rows * chunk / rowChunks)..<(rows * (chunk + 1) / rowChunks)
+            let out = chunk == 0 ? target.value : partials.value + (chunk - 1) * outerCount
             let initial: Float = op == .sum ? 0 : (op == .max ? -.infinity : .infinity)
-            for o in range { out[o] = initial }
-            runs.forEachRun(in: 0..<inner.count) { offsets, length in
+            for o in columns { out[o] = initial }
+            runs.forEachRun(in: rowRange) { offsets, length in
                 for j in 0..<length {
-                    let row = source.value + offsets[0] + j * runs.innerStride(0)
-                    var o = range.lowerBound
-                    while o + simdWidth <= range.upperBound {
-                        let v = loadVector(row + o), acc = loadVector(out + o)
-                        let combined: Vector<Float>
-                        switch op {
-                        case .sum: combined = acc + v
-                        case .max: combined = cpuMaximum(acc, v)
-                        default: combined = cpuMinimum(acc, v)
-                        }
-                        storeVector(combined, out + o)
-                        o += simdWidth
-                    }
-                    while o < range.upperBound {
-                        let v = row[o]
-                        switch op {
-                        case .sum: out[o] += v
-                        case .max: out[o] = cpuMaximum(out[o], v)
-                        default: out[o] = cpuMinimum(out[o], v)
-                        }
-                        o += 1
-                    }
+                    combineColumns(op, source.value + offsets[0] + j * runs.innerStride(0), into: out, columns)
                 }
             }
         }
+        let tasks = blocks * rowChunks
+        if parallel {
+            parallelFor(tasks, grain: 1) { range in range.forEach(reduceTask) }
+        } else {
+            (0..<tasks).forEach(reduceTask)
+        }
+        guard rowChunks > 1 else { return }
+        parallelFor(outerCount, grain: Swift.max(simdWidth, elementwiseGrain / rowChunks)) { columns in
+            for chunk in 1..<rowChunks {
+                combineColumns(op, partials.value + (chunk - 1) * outerCount, into: target.value, columns)
+            }
+        }
+    }
+}
+
+/// out[o] = op(out[o], row[o]) for o in `columns`.
+@inline(__always)
+private func combineColumns(_ op: ReduceOp, _ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                            _ columns: Range<Int>) {
+    var o = columns.lowerBound
+    while o + simdWidth <= columns.upperBound {
+        let v = loadVector(row + o), acc = loadVector(out + o)
+        let combined: Vector<Float>
+        switch op {
+        case .sum: combined = acc + v
+        case .max: combined = cpuMaximum(acc, v)
+        default: combined = cpuMinimum(acc, v)
+        }
+        storeVector(combined, out + o)
+        o += simdWidth
+    }
+    while o < columns.upperBound {
+        let v = row[o]
+        switch op {
+        case .sum: out[o] += v
+        case .max: out[o] = cpuMaximum(out[o], v)
+        default: out[o] = cpuMinimum(out[o], v)
+        }
+        o += 1
     }
 }
 
