@@ -138,8 +138,8 @@ public struct DeviceInfo: Sendable {
 
     /// A CPU's float32 peak: two FMA units per core (every x86 server core of the last decade),
     /// each `lanes` wide, two FLOPs per FMA.
-    static func cpuPeak(cores: Int, lanes: Int, gigahertz: Double) -> (flops: Double, derivation: String) {
-        (Double(cores * lanes * 2 * 2) * gigahertz * 1e9,
-         String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz", cores, lanes, gigahertz))
+    static func cpuPeak(cores: Int, lanes: Int, clock: HostCPU.Clock) -> (flops: Double, derivation: String) {
+        (Double(cores * lanes * 2 * 2) * clock.gigahertz * 1e9,
+         String(format: "%d cores x %d lanes x 2 FMA x 2 x %.2f GHz, %@ clock", cores, lanes, clock.gigahertz, clock.source))
     }
 }

@@ -20,8 +20,8 @@ final class CPUBackend: Backend {
         if !simdTargetSet {
             details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
         }
-        let peak = DeviceInfo.cpuPeak(cores: cpuCoreCount, lanes: simdWidth, gigahertz: cpuGigahertz())
-        info = DeviceInfo(backend: "cpu", name: cpuModelName(), vendor: cpuVendorName(),
+        let peak = DeviceInfo.cpuPeak(cores: cpuCoreCount, lanes: simdWidth, clock: HostCPU.clock)
+        info = DeviceInfo(backend: "cpu", name: HostCPU.modelName, vendor: HostCPU.vendor,
                           computeUnits: cpuCoreCount, memoryBytes: Int(ProcessInfo.processInfo.physicalMemory),
                           maxWorkGroupSize: 1, details: details, peakFlops: peak)
     }
@@ -52,28 +52,4 @@ enum CPUBackendProvider: BackendProvider {
     static var unavailableReason: String? { nil }
     static func isAccelerator(index: Int) -> Bool { false }
     static func makeBackend(index: Int) throws(TesselError) -> any Backend { CPUBackend() }
-}
-
-/// The nominal clock in the model name ("@ 2.80GHz"), else the current one from /proc/cpuinfo.
-private func cpuGigahertz() -> Double {
-    if let model = cpuInfoField("model name"), let at = model.range(of: "@ "),
-       let ghz = Double(model[at.upperBound...].prefix { $0 != "G" }) {
-        return ghz
-    }
-    if let mhz = cpuInfoField("cpu MHz").flatMap(Double.init) { return mhz / 1000 }
-    return 2.0
-}
-
-/// `model name` from /proc/cpuinfo, or a generic name elsewhere.
-private func cpuModelName() -> String { cpuInfoField("model name") ?? "CPU" }
-private func cpuVendorName() -> String { cpuInfoField("vendor_id") ?? "unknown" }
-
-private func cpuInfoField(_ key: String) -> String? {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix(key) {
-        if let colon = line.firstIndex(of: ":") {
-            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-    }
-    return nil
 }

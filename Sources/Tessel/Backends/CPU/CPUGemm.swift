@@ -16,6 +16,10 @@ private let mr = 6
 #endif
 /// Columns of B per micro-kernel tile: two SIMD vectors.
 private let nr = 2 * simdWidth
+
+/// Width of the packed B panel that holds `columns` (at most nr) columns: one vector when they
+/// fit in one (the 10 outputs of a classifier), so a narrow product is not padded to 2 vectors.
+@inline(__always) private func panelWidth(_ columns: Int) -> Int { columns <= simdWidth ? simdWidth : nr }
 /// K block: a packed A micro-panel (mr x kc) stays in L1 while B panels stream past it.
 private let kc = 256
 /// M block: mc x kc floats of packed A (~144 KB).
@@ -126,12 +130,15 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
                         let columns = Swift.min(nr, ncBlock - jr)
                         let bPanel = packedB + jr * kcBlock
                         let cTile = c + (ic + ir) * ldc + jc + jr
-                        if rows == mr && columns == nr {
-                            microKernel(kc: kcBlock, a: aPanel, b: bPanel, c: cTile, ldc: ldc, accumulate: accumulate)
+                        let width = panelWidth(columns)
+                        if rows == mr && columns == width {
+                            microKernel(kc: kcBlock, a: aPanel, b: bPanel, width: width, c: cTile, ldc: ldc,
+                                        accumulate: accumulate)
                         } else {
                             // Edge tiles go through a full-size scratch tile, so the kernel
                             // never needs bounds checks.
-                            microKernel(kc: kcBlock, a: aPanel, b: bPanel, c: edgeTile, ldc: nr, accumulate: false)
+                            microKernel(kc: kcBlock, a: aPanel, b: bPanel, width: width, c: edgeTile, ldc: nr,
+                                        accumulate: false)
                             for r in 0..<rows {
                                 let target = cTile + r * ldc, source = edgeTile + r * nr
                                 for j in 0..<columns { target[j] = accumulate ? target[j] + source[j] : source[j] }
@@ -174,46 +181,56 @@ private func packA(_ a: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
     }
 }
 
-/// Packs B[rows, columns] as consecutive nr-column panels, each stored k-major: panel[p * nr + j].
+/// Packs B[rows, columns] as consecutive panels of nr columns (the last one `panelWidth` wide),
+/// each stored k-major: panel[p * width + j].
 private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
     let kcBlock = rows.count
     var destination = packed
     for first in stride(from: columns.lowerBound, to: columns.upperBound, by: nr) {
-        let width = Swift.min(nr, columns.upperBound - first)
+        let width = Swift.min(nr, columns.upperBound - first), panel = panelWidth(width)
         let source = b.base + (rows.lowerBound &* b.rowStride &+ first &* b.columnStride)
-        if width < nr { destination.update(repeating: 0, count: nr * kcBlock) }
-        if b.columnStride == 1 && width == nr {
+        if width < panel { destination.update(repeating: 0, count: panel * kcBlock) }
+        if b.columnStride == 1 && width == panel {
             // Row-major B: each panel row is a contiguous run.
-            for p in 0..<kcBlock { (destination + p &* nr).update(from: source + p &* b.rowStride, count: nr) }
+            for p in 0..<kcBlock { (destination + p &* panel).update(from: source + p &* b.rowStride, count: panel) }
         } else if b.rowStride == 1 {
             // Transposed B (x @ W.T): read each column sequentially, write it down the panel.
             for j in 0..<width {
                 let column = source + j &* b.columnStride
-                for p in 0..<kcBlock { destination[p &* nr &+ j] = column[p] }
+                for p in 0..<kcBlock { destination[p &* panel &+ j] = column[p] }
             }
         } else {
             for p in 0..<kcBlock {
-                for j in 0..<width { destination[p &* nr &+ j] = source[p &* b.rowStride &+ j &* b.columnStride] }
+                for j in 0..<width { destination[p &* panel &+ j] = source[p &* b.rowStride &+ j &* b.columnStride] }
             }
         }
-        destination += nr * kcBlock
+        destination += panel * kcBlock
     }
 }
 
-/// C tile (mr x nr, row stride ldc) (+)= packed A panel (mr x kc) * packed B panel (kc x nr).
+/// C tile (mr x width, row stride ldc) (+)= packed A panel (mr x kc) * packed B panel (kc x
+/// width), where width is nr or, for a narrow last panel, one vector.
 @inline(__always)
-private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                         ldc: Int, accumulate: Bool) {
-    // The C tile is read after kc * mr * nr FMAs; asking for it now hides its cache miss.
+private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, width: Int,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    // The C tile is read after kc * mr * width FMAs; asking for it now hides its cache miss.
     for r in 0..<mr {
         let row = c + r &* ldc
         tessel_prefetch(row)
-        tessel_prefetch(row + (nr - 1))
+        tessel_prefetch(row + (width - 1))
     }
     #if TESSEL_SIMD16
-    tile12(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    if width == nr {
+        tile12(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    } else {
+        narrowTile12(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    }
     #else
-    tile6(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    if width == nr {
+        tile6(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    } else {
+        narrowTile6(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    }
     #endif
 }
 
@@ -292,4 +309,58 @@ private func tile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c
     storeRow(c60, c61, c + 6 * ldc, accumulate: accumulate); storeRow(c70, c71, c + 7 * ldc, accumulate: accumulate)
     storeRow(c80, c81, c + 8 * ldc, accumulate: accumulate); storeRow(c90, c91, c + 9 * ldc, accumulate: accumulate)
     storeRow(ca0, ca1, c + 10 * ldc, accumulate: accumulate); storeRow(cb0, cb1, c + 11 * ldc, accumulate: accumulate)
+}
+
+/// Writes one row of a narrow tile (one vector) to C.
+@inline(__always)
+private func storeNarrowRow(_ value: Vector<Float>, _ row: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    storeVector(accumulate ? loadVector(row) + value : value, row)
+}
+
+/// The AVX2 kernel for a one-vector panel: 6 rows x 1 vector.
+@inline(__always)
+private func narrowTile6(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                         ldc: Int, accumulate: Bool) {
+    typealias V = Vector<Float>
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+    var pa = a, pb = b
+    for _ in 0..<kc {
+        let b0 = loadVector(pb)
+        c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[1]), b0)
+        c2.addProduct(V(repeating: pa[2]), b0); c3.addProduct(V(repeating: pa[3]), b0)
+        c4.addProduct(V(repeating: pa[4]), b0); c5.addProduct(V(repeating: pa[5]), b0)
+        pa += 6
+        pb += simdWidth
+    }
+    storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
+    storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
+    storeNarrowRow(c4, c + 4 * ldc, accumulate: accumulate); storeNarrowRow(c5, c + 5 * ldc, accumulate: accumulate)
+}
+
+/// The AVX-512 kernel for a one-vector panel: 12 rows x 1 vector (12 FMAs per B load, enough
+/// independent accumulators to cover the FMA latency).
+@inline(__always)
+private func narrowTile12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                          ldc: Int, accumulate: Bool) {
+    typealias V = Vector<Float>
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+    var c6 = V(), c7 = V(), c8 = V(), c9 = V(), ca = V(), cb = V()
+    var pa = a, pb = b
+    for _ in 0..<kc {
+        let b0 = loadVector(pb)
+        c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[1]), b0)
+        c2.addProduct(V(repeating: pa[2]), b0); c3.addProduct(V(repeating: pa[3]), b0)
+        c4.addProduct(V(repeating: pa[4]), b0); c5.addProduct(V(repeating: pa[5]), b0)
+        c6.addProduct(V(repeating: pa[6]), b0); c7.addProduct(V(repeating: pa[7]), b0)
+        c8.addProduct(V(repeating: pa[8]), b0); c9.addProduct(V(repeating: pa[9]), b0)
+        ca.addProduct(V(repeating: pa[10]), b0); cb.addProduct(V(repeating: pa[11]), b0)
+        pa += 12
+        pb += simdWidth
+    }
+    storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
+    storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
+    storeNarrowRow(c4, c + 4 * ldc, accumulate: accumulate); storeNarrowRow(c5, c + 5 * ldc, accumulate: accumulate)
+    storeNarrowRow(c6, c + 6 * ldc, accumulate: accumulate); storeNarrowRow(c7, c + 7 * ldc, accumulate: accumulate)
+    storeNarrowRow(c8, c + 8 * ldc, accumulate: accumulate); storeNarrowRow(c9, c + 9 * ldc, accumulate: accumulate)
+    storeNarrowRow(ca, c + 10 * ldc, accumulate: accumulate); storeNarrowRow(cb, c + 11 * ldc, accumulate: accumulate)
 }

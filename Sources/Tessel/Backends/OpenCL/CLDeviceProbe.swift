@@ -70,7 +70,12 @@ struct CLDeviceProbe: @unchecked Sendable {
     /// 2 (an FMA is two FLOPs) x clock. Lanes per unit come from NVIDIA's compute capability,
     /// AMD's SIMD layout, or, on CPU devices, the native vector width times two FMA units.
     var peakFlops: (flops: Double, derivation: String)? {
-        Self.peakFlops(computeUnits: computeUnits, clockMHz: clockMHz, isCPU: typeName == "CPU",
+        // A CPU driver runs on this machine's cores, whose boosted clock is measured; drivers
+        // report the listed one.
+        if typeName == "CPU" && nativeFloatWidth > 0 && computeUnits > 0 {
+            return DeviceInfo.cpuPeak(cores: computeUnits, lanes: nativeFloatWidth, clock: HostCPU.clock)
+        }
+        return Self.peakFlops(computeUnits: computeUnits, clockMHz: clockMHz, isCPU: typeName == "CPU",
                        nativeFloatWidth: nativeFloatWidth, computeCapability: computeCapability, amdSimdLayout: amdSimdLayout)
     }
 
@@ -85,7 +90,8 @@ struct CLDeviceProbe: @unchecked Sendable {
         } else if let simd = amdSimdLayout, simd.units > 0, simd.width > 0 {
             (lanes, unit, note) = (simd.units * simd.width, "CUs", "")
         } else if isCPU, nativeFloatWidth > 0 {
-            return DeviceInfo.cpuPeak(cores: computeUnits, lanes: nativeFloatWidth, gigahertz: ghz)
+            return DeviceInfo.cpuPeak(cores: computeUnits, lanes: nativeFloatWidth,
+                                      clock: HostCPU.Clock(gigahertz: ghz, source: "driver"))
         } else {
             return nil
         }
