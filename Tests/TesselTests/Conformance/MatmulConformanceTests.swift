@@ -36,7 +36,8 @@ final class MatmulConformanceTests: XCTestCase {
 
     func testSquareAndOddShapes() {
         forEachDevice { device in
-            for (i, (m, k, n)) in [(1, 1, 1), (7, 13, 5), (1, 17, 1), (16, 16, 16), (33, 1, 9), (127, 129, 65), (1000, 784, 10), (1, 5000, 3), (3, 5000, 1), (9, 300, 1000)].enumerated() {
+            // (30, 1024, 200): rows 4 KB apart, packed by the CPU kernel rather than read in place.
+            for (i, (m, k, n)) in [(1, 1, 1), (7, 13, 5), (1, 17, 1), (16, 16, 16), (33, 1, 9), (127, 129, 65), (1000, 784, 10), (1, 5000, 3), (3, 5000, 1), (9, 300, 1000), (30, 1024, 200)].enumerated() {
                 let a = random([m, k], seed: UInt64(i * 2)), b = random([k, n], seed: UInt64(i * 2 + 1))
                 assertMatmul(floatTensor(a, device: device).matmul(floatTensor(b, device: device)), a, b, "contiguous")
             }
@@ -59,6 +60,10 @@ final class MatmulConformanceTests: XCTestCase {
                 let sa = floatTensor(bigA, device: device)[.stride(1..<(2 * m + 1), by: 2), .stride(0..<(2 * k), by: 2)]
                 let saRef = bigA.sliced(axis: 0, start: 1, step: 2, count: m).sliced(axis: 1, start: 0, step: 2, count: k)
                 assertMatmul(sa.matmul(tb), saRef, b, "sliced(step 2) x b.T")
+                // Row-major rows longer than k (a column window): the CPU kernel reads such an A in place.
+                let window = floatTensor(bigA, device: device)[.stride(1..<(2 * m + 1), by: 2), 3..<(3 + k)]
+                let windowRef = bigA.sliced(axis: 0, start: 1, step: 2, count: m).sliced(axis: 1, start: 3, step: 1, count: k)
+                assertMatmul(window.matmul(cb), windowRef, b, "column window x b")
                 // A broadcast (stride-0) operand: every row of a is the same.
                 let row = random([1, k], seed: UInt64(400 + i))
                 assertMatmul(floatTensor(row, device: device).expand([m, k]).matmul(cb), row.broadcast(to: [m, k]), b, "expanded x b")
