@@ -1,8 +1,11 @@
 import Foundation
 
-// Element-wise kernels of the CPU backend. Each op is one call of a generic loop with two
-// closures, a SIMD one for unit-stride and broadcast (stride-0) runs and a scalar one for
-// everything else; `@inline(__always)` makes the compiler specialise the loop per op.
+// Element-wise kernels of the CPU backend. An op walks its operands' runs on all cores
+// (`forEachUnaryRun`, `forEachBinaryRun`) and, inside each run, switches on the op once and
+// calls an `@inline(__always)` run loop with the op's SIMD and scalar arithmetic as closure
+// literals. The switch sits inside the run body on purpose: a closure handed through
+// `parallelFor` stays an indirect call per vector (spills, no unrolling), which halved the speed
+// of an in-cache add; a literal passed straight to an inlined loop compiles into it.
 
 /// Elements below which an element-wise kernel stays on one thread. With the spinning worker
 /// pool two cores already win at 65536 (an add: 0.023 ms against 0.035 on one core); with
@@ -27,157 +30,217 @@ func lanewise<T: SIMDScalar, R: SIMDScalar>(_ v: Vector<T>, _ f: (T) -> R) -> Ve
     return result
 }
 
+/// Calls `body(source, stride, target, length)` for every run of `x` (output contiguous), on all cores.
 @inline(__always)
-func mapUnary<T: SIMDScalar, R: SIMDScalar>(
-    _ x: StridedView, into output: UnsafeMutablePointer<R>,
-    vector: (Vector<T>) -> Vector<R>, scalar: (T) -> R
-) {
+func forEachUnaryRun<T, R>(_ x: StridedView, into output: UnsafeMutablePointer<R>,
+                           _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
     let runs = StridedRuns([x.layout, Layout(contiguous: x.shape)])
     let input = UnsafePointer(x.cpuBase(T.self))
     let stride = runs.innerStride(0)
     let out = UncheckedSendable(output)
     parallelFor(x.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
-            let source = input + offsets[0], target = out.value + offsets[1]
-            var i = 0
-            if stride == 1 {
-                while i + Vector<T>.scalarCount <= length {
-                    storeVector(vector(loadVector(source + i)), target + i)
-                    i += Vector<T>.scalarCount
-                }
-            }
-            while i < length {
-                target[i] = scalar(source[i * stride])
-                i += 1
-            }
+            body(input + offsets[0], stride, out.value + offsets[1], length)
         }
     }
 }
 
+/// One run of a unary op: SIMD where the input is contiguous, scalar otherwise and for the tail.
 @inline(__always)
-func mapBinary<T: SIMDScalar, R: SIMDScalar>(
-    _ a: StridedView, _ b: StridedView, into output: UnsafeMutablePointer<R>,
-    vector: (Vector<T>, Vector<T>) -> Vector<R>, scalar: (T, T) -> R
-) {
+func unaryRun<T: SIMDScalar, R: SIMDScalar>(_ source: UnsafePointer<T>, _ stride: Int, _ target: UnsafeMutablePointer<R>,
+                                            _ length: Int, vector: (Vector<T>) -> Vector<R>, scalar: (T) -> R) {
+    var i = 0
+    if stride == 1 {
+        while i + Vector<T>.scalarCount <= length {
+            storeVector(vector(loadVector(source + i)), target + i)
+            i += Vector<T>.scalarCount
+        }
+    }
+    while i < length {
+        target[i] = scalar(source[i * stride])
+        i += 1
+    }
+}
+
+/// Calls `body(x, strideX, y, strideY, target, length)` for every run of `a` and `b` (same
+/// shape, output contiguous), on all cores.
+@inline(__always)
+func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: UnsafeMutablePointer<R>,
+                            _ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
     let runs = StridedRuns([a.layout, b.layout, Layout(contiguous: a.shape)])
     let left = UnsafePointer(a.cpuBase(T.self)), right = UnsafePointer(b.cpuBase(T.self))
     let strideA = runs.innerStride(0), strideB = runs.innerStride(1)
     let out = UncheckedSendable(output)
-    let width = Vector<T>.scalarCount
     parallelFor(a.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
-            let x = left + offsets[0], y = right + offsets[1], target = out.value + offsets[2]
-            var i = 0
-            switch (strideA, strideB) {
-            case (1, 1):
-                while i + width <= length {
-                    storeVector(vector(loadVector(x + i), loadVector(y + i)), target + i)
-                    i += width
-                }
-            case (1, 0):
-                let splat = Vector<T>(repeating: y[0])
-                while i + width <= length {
-                    storeVector(vector(loadVector(x + i), splat), target + i)
-                    i += width
-                }
-            case (0, 1):
-                let splat = Vector<T>(repeating: x[0])
-                while i + width <= length {
-                    storeVector(vector(splat, loadVector(y + i)), target + i)
-                    i += width
-                }
-            default:
-                break
-            }
-            while i < length {
-                target[i] = scalar(x[i * strideA], y[i * strideB])
-                i += 1
-            }
+            body(left + offsets[0], strideA, right + offsets[1], strideB, out.value + offsets[2], length)
         }
     }
 }
 
+/// One run of a binary op: SIMD where each operand is contiguous or broadcast (stride 0).
+@inline(__always)
+func binaryRun<T: SIMDScalar, R: SIMDScalar>(_ x: UnsafePointer<T>, _ strideX: Int, _ y: UnsafePointer<T>, _ strideY: Int,
+                                             _ target: UnsafeMutablePointer<R>, _ length: Int,
+                                             vector: (Vector<T>, Vector<T>) -> Vector<R>, scalar: (T, T) -> R) {
+    let width = Vector<T>.scalarCount
+    var i = 0
+    switch (strideX, strideY) {
+    case (1, 1):
+        while i + width <= length {
+            storeVector(vector(loadVector(x + i), loadVector(y + i)), target + i)
+            i += width
+        }
+    case (1, 0):
+        let splat = Vector<T>(repeating: y[0])
+        while i + width <= length {
+            storeVector(vector(loadVector(x + i), splat), target + i)
+            i += width
+        }
+    case (0, 1):
+        let splat = Vector<T>(repeating: x[0])
+        while i + width <= length {
+            storeVector(vector(splat, loadVector(y + i)), target + i)
+            i += width
+        }
+    default:
+        break
+    }
+    while i < length {
+        target[i] = scalar(x[i * strideX], y[i * strideY])
+        i += 1
+    }
+}
+
 extension CPUBackend {
+    // Every case below hands its own small closure to the run walker: one op per closure keeps
+    // each closure small enough for the optimiser to inline the run loop and the op's arithmetic
+    // (a single closure switching over all ops grew past its inlining limits, and exp then ran
+    // as an out-of-line call on four 128-bit pieces).
+
     func unary(_ op: UnaryOp, _ x: StridedView, into output: any BackendBuffer) {
         if x.dtype != .float32 {
             let out = output.cpuPointer(Int32.self)
             switch op {
-            case .neg: mapUnary(x, into: out, vector: { 0 &- $0 }, scalar: { 0 &- $0 })
-            case .abs: mapUnary(x, into: out, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) },
-                                scalar: { $0 < 0 ? 0 &- $0 : $0 })
-            case .square: mapUnary(x, into: out, vector: { $0 &* $0 }, scalar: { $0 &* $0 })
-            case .relu: mapUnary(x, into: out, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) })
+            case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { 0 &- $0 }, scalar: { 0 &- $0 }) }
+            case .abs:
+                forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 &- $0 : $0 }) }
+            case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 &* $0 }, scalar: { $0 &* $0 }) }
+            case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) }) }
             default: preconditionFailure("\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
             }
             return
         }
         let out = output.cpuPointer(Float.self)
         switch op {
-        case .neg: mapUnary(x, into: out, vector: { -$0 }, scalar: { -$0 })
-        case .abs: mapUnary(x, into: out, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) })
-        case .square: mapUnary(x, into: out, vector: { $0 * $0 }, scalar: { $0 * $0 })
-        case .relu: mapUnary(x, into: out, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 })
-        case .sqrt: mapUnary(x, into: out, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() })
-        case .exp: mapUnary(x, into: out, vector: vectorExp, scalar: { viaVector($0, vectorExp) })
-        case .log: mapUnary(x, into: out, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) })
-        case .sin: mapUnary(x, into: out, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) })
-        case .cos: mapUnary(x, into: out, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) })
-        case .tanh: mapUnary(x, into: out, vector: vectorTanh, scalar: { viaVector($0, vectorTanh) })
-        case .sigmoid: mapUnary(x, into: out, vector: vectorSigmoid, scalar: { viaVector($0, vectorSigmoid) })
+        case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { -$0 }, scalar: { -$0 }) }
+        case .abs: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) }) }
+        case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 * $0 }, scalar: { $0 * $0 }) }
+        case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 }) }
+        case .sqrt: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() }) }
+        case .exp: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorExp($0) }, scalar: { viaVector($0, vectorExp) }) }
+        case .log: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) }) }
+        case .sin: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) }) }
+        case .cos: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) }) }
+        case .tanh: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorTanh($0) }, scalar: { viaVector($0, vectorTanh) }) }
+        case .sigmoid: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorSigmoid($0) }, scalar: { viaVector($0, vectorSigmoid) }) }
         }
     }
 
     func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
         precondition(a.dtype == b.dtype && a.shape == b.shape, "binary \(op.rawValue): operands differ")
-        if a.dtype == .float32 {
-            binaryFloat(op, a, b, output)
+        if op.isComparison {
+            if a.dtype == .float32 {
+                compare(op, a, b, Float.self, into: output.cpuPointer(Int32.self))
+            } else {
+                compare(op, a, b, Int32.self, into: output.cpuPointer(Int32.self))
+            }
+        } else if a.dtype == .float32 {
+            binaryFloat(op, a, b, output.cpuPointer(Float.self))
         } else {
-            binaryInt(op, a, b, output)
+            binaryInt(op, a, b, output.cpuPointer(Int32.self))
         }
     }
 
-    private func binaryFloat(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ output: any BackendBuffer) {
-        let out = output.cpuPointer(Float.self), mask = output.cpuPointer(Int32.self)
-        typealias V = Vector<Float>
+    private func binaryFloat(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: UnsafeMutablePointer<Float>) {
         switch op {
-        case .add: mapBinary(a, b, into: out, vector: { $0 + $1 }, scalar: { $0 + $1 })
-        case .sub: mapBinary(a, b, into: out, vector: { $0 - $1 }, scalar: { $0 - $1 })
-        case .mul: mapBinary(a, b, into: out, vector: { $0 * $1 }, scalar: { $0 * $1 })
-        case .div: mapBinary(a, b, into: out, vector: { $0 / $1 }, scalar: { $0 / $1 })
-        case .pow:
-            mapBinary(a, b, into: out, vector: { x, y in
-                var r = V(); for i in x.indices { r[i] = Foundation.pow(x[i], y[i]) }; return r
-            }, scalar: { Foundation.pow($0, $1) })
-        case .maximum: mapBinary(a, b, into: out, vector: { cpuMaximum($0, $1) }, scalar: { cpuMaximum($0, $1) })
-        case .minimum: mapBinary(a, b, into: out, vector: { cpuMinimum($0, $1) }, scalar: { cpuMinimum($0, $1) })
-        case .equal: mapBinary(a, b, into: mask, vector: { (x: Vector<Float>, y: Vector<Float>) in maskToInt(x .== y) }, scalar: { (x: Float, y: Float) -> Int32 in x == y ? 1 : 0 })
-        case .notEqual: mapBinary(a, b, into: mask, vector: { (x: Vector<Float>, y: Vector<Float>) in maskToInt(x .!= y) }, scalar: { (x: Float, y: Float) -> Int32 in x != y ? 1 : 0 })
-        case .less: mapBinary(a, b, into: mask, vector: { (x: Vector<Float>, y: Vector<Float>) in maskToInt(x .< y) }, scalar: { (x: Float, y: Float) -> Int32 in x < y ? 1 : 0 })
-        case .lessEqual: mapBinary(a, b, into: mask, vector: { (x: Vector<Float>, y: Vector<Float>) in maskToInt(x .<= y) }, scalar: { (x: Float, y: Float) -> Int32 in x <= y ? 1 : 0 })
-        case .greater: mapBinary(a, b, into: mask, vector: { (x: Vector<Float>, y: Vector<Float>) in maskToInt(x .> y) }, scalar: { (x: Float, y: Float) -> Int32 in x > y ? 1 : 0 })
-        case .greaterEqual: mapBinary(a, b, into: mask, vector: { (x: Vector<Float>, y: Vector<Float>) in maskToInt(x .>= y) }, scalar: { (x: Float, y: Float) -> Int32 in x >= y ? 1 : 0 })
+        case .add: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 + $1 }, scalar: { $0 + $1 })
+            }
+        case .sub: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 - $1 }, scalar: { $0 - $1 })
+            }
+        case .mul: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 * $1 }, scalar: { $0 * $1 })
+            }
+        case .div: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 / $1 }, scalar: { $0 / $1 })
+            }
+        case .pow: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, Foundation.pow) }, scalar: { Foundation.pow($0, $1) })
+            }
+        case .maximum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { cpuMaximum($0, $1) }, scalar: { cpuMaximum($0, $1) })
+            }
+        case .minimum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { cpuMinimum($0, $1) }, scalar: { cpuMinimum($0, $1) })
+            }
+        default: preconditionFailure("binary \(op.rawValue): not arithmetic")
         }
     }
 
-    private func binaryInt(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ output: any BackendBuffer) {
-        let out = output.cpuPointer(Int32.self)
+    private func binaryInt(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: UnsafeMutablePointer<Int32>) {
         switch op {
-        case .add: mapBinary(a, b, into: out, vector: { $0 &+ $1 }, scalar: { $0 &+ $1 })
-        case .sub: mapBinary(a, b, into: out, vector: { $0 &- $1 }, scalar: { $0 &- $1 })
-        case .mul: mapBinary(a, b, into: out, vector: { $0 &* $1 }, scalar: { $0 &* $1 })
+        case .add: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 &+ $1 }, scalar: { $0 &+ $1 })
+            }
+        case .sub: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 &- $1 }, scalar: { $0 &- $1 })
+            }
+        case .mul: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0 &* $1 }, scalar: { $0 &* $1 })
+            }
         case .div:
             // Truncating, as C and OpenCL; x / 0 is defined as 0 instead of trapping.
-            mapBinary(a, b, into: out, vector: { x, y in lanewise2(x, y, cpuIntDivide) }, scalar: cpuIntDivide)
-        case .pow:
-            mapBinary(a, b, into: out, vector: { x, y in lanewise2(x, y, cpuIntPow) }, scalar: cpuIntPow)
-        case .maximum: mapBinary(a, b, into: out, vector: { $0.replacing(with: $1, where: $1 .> $0) }, scalar: { Swift.max($0, $1) })
-        case .minimum: mapBinary(a, b, into: out, vector: { $0.replacing(with: $1, where: $1 .< $0) }, scalar: { Swift.min($0, $1) })
-        case .equal: mapBinary(a, b, into: out, vector: { (x: Vector<Int32>, y: Vector<Int32>) in maskToInt(x .== y) }, scalar: { (x: Int32, y: Int32) -> Int32 in x == y ? 1 : 0 })
-        case .notEqual: mapBinary(a, b, into: out, vector: { (x: Vector<Int32>, y: Vector<Int32>) in maskToInt(x .!= y) }, scalar: { (x: Int32, y: Int32) -> Int32 in x != y ? 1 : 0 })
-        case .less: mapBinary(a, b, into: out, vector: { (x: Vector<Int32>, y: Vector<Int32>) in maskToInt(x .< y) }, scalar: { (x: Int32, y: Int32) -> Int32 in x < y ? 1 : 0 })
-        case .lessEqual: mapBinary(a, b, into: out, vector: { (x: Vector<Int32>, y: Vector<Int32>) in maskToInt(x .<= y) }, scalar: { (x: Int32, y: Int32) -> Int32 in x <= y ? 1 : 0 })
-        case .greater: mapBinary(a, b, into: out, vector: { (x: Vector<Int32>, y: Vector<Int32>) in maskToInt(x .> y) }, scalar: { (x: Int32, y: Int32) -> Int32 in x > y ? 1 : 0 })
-        case .greaterEqual: mapBinary(a, b, into: out, vector: { (x: Vector<Int32>, y: Vector<Int32>) in maskToInt(x .>= y) }, scalar: { (x: Int32, y: Int32) -> Int32 in x >= y ? 1 : 0 })
+            forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuIntDivide) }, scalar: { cpuIntDivide($0, $1) })
+            }
+        case .pow: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuIntPow) }, scalar: { cpuIntPow($0, $1) })
+            }
+        case .maximum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: $1, where: $1 .> $0) }, scalar: { Swift.max($0, $1) })
+            }
+        case .minimum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: $1, where: $1 .< $0) }, scalar: { Swift.min($0, $1) })
+            }
+        default: preconditionFailure("binary \(op.rawValue): not arithmetic")
+        }
+    }
+
+    /// Comparisons of float32 or int32 operands: 1 where it holds, else 0 (int32 masks).
+    private func compare<T: SIMDScalar & Comparable>(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _: T.Type,
+                                                     into out: UnsafeMutablePointer<Int32>) where T.SIMDMaskScalar == Int32 {
+        switch op {
+        case .equal: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .== $1) }, scalar: { $0 == $1 ? 1 : 0 })
+            }
+        case .notEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .!= $1) }, scalar: { $0 != $1 ? 1 : 0 })
+            }
+        case .less: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .< $1) }, scalar: { $0 < $1 ? 1 : 0 })
+            }
+        case .lessEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .<= $1) }, scalar: { $0 <= $1 ? 1 : 0 })
+            }
+        case .greater: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .> $1) }, scalar: { $0 > $1 ? 1 : 0 })
+            }
+        case .greaterEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .>= $1) }, scalar: { $0 >= $1 ? 1 : 0 })
+            }
+        default: preconditionFailure("\(op.rawValue): not a comparison")
         }
     }
 
@@ -198,16 +261,24 @@ extension CPUBackend {
     }
 
     func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer) {
+        let out = output.cpuPointer(Int32.self)
         switch (source.dtype, dtype) {
         case (.float32, .int32):
-            mapUnary(source, into: output.cpuPointer(Int32.self), vector: { lanewise($0, cpuFloatToInt) }, scalar: cpuFloatToInt)
+            forEachUnaryRun(source, into: out) { (x: UnsafePointer<Float>, stride, target, length) in
+                unaryRun(x, stride, target, length, vector: { lanewise($0, cpuFloatToInt) }, scalar: { cpuFloatToInt($0) })
+            }
         case (.float32, .bool):
-            mapUnary(source, into: output.cpuPointer(Int32.self), vector: { maskToInt($0 .!= 0) }, scalar: { $0 != 0 ? 1 : 0 })
+            forEachUnaryRun(source, into: out) { (x: UnsafePointer<Float>, stride, target, length) in
+                unaryRun(x, stride, target, length, vector: { maskToInt($0 .!= 0) }, scalar: { $0 != 0 ? 1 : 0 })
+            }
         case (.int32, .float32), (.bool, .float32):
-            mapUnary(source, into: output.cpuPointer(Float.self), vector: { (v: Vector<Int32>) in Vector<Float>(v) }, scalar: { (v: Int32) in Float(v) })
+            forEachUnaryRun(source, into: output.cpuPointer(Float.self)) { (x: UnsafePointer<Int32>, stride, target, length) in
+                unaryRun(x, stride, target, length, vector: { Vector<Float>($0) }, scalar: { Float($0) })
+            }
         case (.int32, .bool):
-            mapUnary(source, into: output.cpuPointer(Int32.self), vector: { (v: Vector<Int32>) in maskToInt(v .!= 0) },
-                     scalar: { (v: Int32) -> Int32 in v != 0 ? 1 : 0 })
+            forEachUnaryRun(source, into: out) { (x: UnsafePointer<Int32>, stride, target, length) in
+                unaryRun(x, stride, target, length, vector: { maskToInt($0 .!= 0) }, scalar: { $0 != 0 ? 1 : 0 })
+            }
         default:
             copy(source, to: StridedView(buffer: output, dtype: dtype, layout: Layout(contiguous: source.shape)))
         }

@@ -18,11 +18,11 @@ func vectorExp(_ x: Vector<Float>) -> Vector<Float> {
     let exponent = shifted.bitPattern &- 0x4B40_0000
     let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
     var p = V(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
+    p = fma(p, r, 1.398_199_950_7e-3)
+    p = fma(p, r, 8.333_451_907_3e-3)
+    p = fma(p, r, 4.166_579_589_4e-2)
+    p = fma(p, r, 1.666_666_545_9e-1)
+    p = fma(p, r, 5.000_000_120_1e-1)
     let y = p * (r * r) + r + 1
     // Scale by 2^n through the exponent bits; n + 127 stays in 1...254 on the clamped range,
     // except n = 128 at the top, which the two-step scale below handles without overflow.
@@ -50,10 +50,10 @@ func vectorTanh(_ x: Vector<Float>) -> Vector<Float> {
     let magnitude = abs(x)
     let z = x * x
     var p = Vector<Float>(repeating: -5.704_988_727_45e-3)
-    p = p * z + 2.063_908_879_54e-2
-    p = p * z - 5.373_971_555_31e-2
-    p = p * z + 1.333_144_220_36e-1
-    p = p * z - 3.333_328_194_22e-1
+    p = fma(p, z, 2.063_908_879_54e-2)
+    p = fma(p, z, -5.373_971_555_31e-2)
+    p = fma(p, z, 1.333_144_220_36e-1)
+    p = fma(p, z, -3.333_328_194_22e-1)
     let small = p * z * x + x
     let e = vectorExp(-2 * magnitude)
     var large = (1 - e) / (1 + e)
@@ -67,6 +67,12 @@ func vectorTanh(_ x: Vector<Float>) -> Vector<Float> {
 /// values the contiguous SIMD path gives.
 @inline(__always)
 func viaVector(_ x: Float, _ f: (Vector<Float>) -> Vector<Float>) -> Float { f(Vector<Float>(repeating: x))[0] }
+
+/// a * b + c in one rounding (one instruction with a CPU target): the polynomials' Horner steps.
+@inline(__always)
+private func fma(_ a: Vector<Float>, _ b: Vector<Float>, _ c: Float) -> Vector<Float> {
+    Vector<Float>(repeating: c).addingProduct(a, b)
+}
 
 @inline(__always)
 private func abs(_ x: Vector<Float>) -> Vector<Float> { Vector<Float>(bitPattern: x.bitPattern & 0x7FFF_FFFF) }
