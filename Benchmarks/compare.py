@@ -4,7 +4,7 @@
 Runs `tessel bench --json`, then the same shapes through NumPy (OpenBLAS) for the CPU backend
 and CLBlast (Debian's libclblast-dev, through clblast_sgemm.c) for each OpenCL device, and
 prints Tessel's speed over the reference's for each row (> 1 means Tessel is faster). Where
-Benchmarks/clblast-tuning/opencl-N.json exists for that device (written by tune_clblast.py),
+Benchmarks/clblast-tuning/ holds a tuning for that device (written by tune_clblast.py),
 CLBlast also runs with those tuned Xgemm parameters, in a second pair of columns.
 
     python3 Benchmarks/compare.py [--device all] [--ops gemm,add,...] [--sizes 1024,2048] [--elements N,...]
@@ -13,7 +13,7 @@ Needs a release build with the SIMD flags (`make build`). NumPy runs in a child 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they force a slower kernel on these machines)
 and with as many threads as the CPU backend uses (TESSEL_CPU_THREADS sets both).
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, glob, json, os, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESSEL = os.path.join(ROOT, ".build", "release", "tessel")
@@ -106,13 +106,13 @@ def run_clblast(device_index, gemm_shapes, parameters=None):
     return {f"gemm|{line.split()[0]}": float(line.split()[1]) / 1e3 for line in out.splitlines()}
 
 
-def tuned_clblast(device_index, device_name):
+def tuned_clblast(device_name):
     """The parameters Benchmarks/tune_clblast.py found for this device, if it was tuned here."""
-    path = os.path.join(ROOT, "Benchmarks", "clblast-tuning", f"opencl-{device_index}.json")
-    if not os.path.exists(path):
-        return None
-    tuning = json.load(open(path))
-    return tuning if tuning.get("device") == device_name else None
+    for path in sorted(glob.glob(os.path.join(ROOT, "Benchmarks", "clblast-tuning", "*.json"))):
+        tuning = json.load(open(path))
+        if tuning.get("device") == device_name:
+            return tuning
+    return None
 
 
 def parse_shapes(text):
@@ -163,7 +163,7 @@ def main():
                 index = int(name.split(":")[1])
                 found[name] = [run_clblast(index, args.gemm_shapes)]
                 label, extra = "CLBlast (as shipped) for GEMM", []
-                tuning = tuned_clblast(index, device["name"])
+                tuning = tuned_clblast(device["name"])
                 if tuning:
                     found[name].append(run_clblast(index, args.gemm_shapes, tuning["parameters"]))
                     extra = [f"tuned: Xgemm {tuning['parameters']} (tune_clblast.py, {tuning['date']})"]

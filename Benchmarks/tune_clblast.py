@@ -3,8 +3,9 @@
 
 Runs Debian's `clblast_tuner_xgemm` (package clblast-utils) in a scratch folder, takes the
 fastest configuration over every phase it finished (or, when stopped early with --minutes, the
-fastest row of its log), and writes Benchmarks/clblast-tuning/opencl-N.json, which compare.py
-then uses to time CLBlast "after its tuner" next to CLBlast as shipped.
+fastest row of its log), and writes Benchmarks/clblast-tuning/<device name>.json, which
+compare.py then uses to time CLBlast "after its tuner" next to CLBlast as shipped on that device
+(one file per device name, so tunings from several machines live side by side).
 
     python3 Benchmarks/tune_clblast.py [--device N] [--size 512] [--fraction 0.02] [--minutes 30]
 
@@ -85,7 +86,8 @@ def main():
     summary = {"device": name, "size": args.size, "best_ms": best[0], "gflops": round(gflops, 1),
                "parameters": best[1], "date": datetime.date.today().isoformat(),
                "tuner": " ".join(command), "phases_finished": len(glob.glob(os.path.join(scratch, "clblast_xgemm_*_32.json")))}
-    target = os.path.join(ROOT, "Benchmarks", "clblast-tuning", f"opencl-{args.device}.json")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+    target = os.path.join(ROOT, "Benchmarks", "clblast-tuning", f"{slug}.json")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     json.dump(summary, open(target, "w"), indent=2)
     print(json.dumps(summary, indent=2))
