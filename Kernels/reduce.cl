@@ -172,6 +172,30 @@ static inline ACC FN(__global const T* x, int base, int start, int end, const Sh
     return total - error; \
 }
 
+// The two passes of NAME_columns over rows start..end of the inner view from `column`: 64
+// columns as four ACC16 accumulators, or `lanes` (< 64) columns one by one into `totals`. The
+// second, plain pass runs only for a block whose compensated sums came out NaN.
+#define SUM_64_COLUMNS(ADDER, T, ACC16, VLOAD, t0, t1, t2, t3) { \
+    ACC16 e0_ = 0, e1_ = 0, e2_ = 0, e3_ = 0; \
+    int coord_[MAX_RANK]; \
+    int offset_ = walk_start(coord_, start, si, vi); \
+    for (int j = start; j < end; ++j) { \
+        __global const T* row = column + offset_; \
+        ADDER(t0, e0_, VLOAD(row), ACC16); ADDER(t1, e1_, VLOAD(row + 16), ACC16); \
+        ADDER(t2, e2_, VLOAD(row + 32), ACC16); ADDER(t3, e3_, VLOAD(row + 48), ACC16); \
+        offset_ = walk_step(coord_, offset_, si, vi); \
+    } \
+    t0 -= e0_; t1 -= e1_; t2 -= e2_; t3 -= e3_; }
+#define SUM_LANES(ADDER, T, ACC, totals) { \
+    ACC errors_[64] = {0}; \
+    int coord_[MAX_RANK]; \
+    int offset_ = walk_start(coord_, start, si, vi); \
+    for (int j = start; j < end; ++j) { \
+        for (int lane = 0; lane < lanes; ++lane) ADDER(totals[lane], errors_[lane], (ACC)column[offset_ + lane], ACC); \
+        offset_ = walk_step(coord_, offset_, si, vi); \
+    } \
+    for (int lane = 0; lane < lanes; ++lane) totals[lane] -= errors_[lane]; }
+
 // ACC is the accumulator type: float for float, uint for int (so overflow wraps); ACC16, ACC8
 // and ACC4 its vectors. VLOAD reads 16 elements as an ACC16 (contiguous rows are summed 16
 // lanes at a time); ADD is COMPENSATED_ADD or PLAIN_ADD, and IS_NAN (NO_NAN for ints) says when
@@ -193,34 +217,32 @@ __kernel void NAME##_columns(CHUNK_ARGUMENTS(T)) { \
     int lanes = min(64, nOut - first); \
     int start = g * chunk, end = min(start + chunk, nIn); \
     __global const T* column = x + vo.offset + first; \
-    int coord[MAX_RANK]; \
-    int offset = walk_start(coord, start, si, vi); \
     if (lanes == 64) { \
-        ACC16 t0 = 0, t1 = 0, t2 = 0, t3 = 0, e0 = 0, e1 = 0, e2 = 0, e3 = 0; \
-        for (int j = start; j < end; ++j) { \
-            __global const T* row = column + offset; \
-            ADD(t0, e0, VLOAD(row), ACC16); ADD(t1, e1, VLOAD(row + 16), ACC16); \
-            ADD(t2, e2, VLOAD(row + 32), ACC16); ADD(t3, e3, VLOAD(row + 48), ACC16); \
-            offset = walk_step(coord, offset, si, vi); \
+        ACC16 t0 = 0, t1 = 0, t2 = 0, t3 = 0; \
+        SUM_64_COLUMNS(ADD, T, ACC16, VLOAD, t0, t1, t2, t3) \
+        ACC16 totals[4] = {t0, t1, t2, t3}; \
+        bool redo = false; \
+        for (int lane = 0; lane < 64; ++lane) redo |= IS_NAN(((ACC*)totals)[lane]); \
+        if (redo) { \
+            ACC16 p0 = 0, p1 = 0, p2 = 0, p3 = 0; \
+            SUM_64_COLUMNS(PLAIN_ADD, T, ACC16, VLOAD, p0, p1, p2, p3) \
+            ACC16 plain[4] = {p0, p1, p2, p3}; \
+            for (int lane = 0; lane < 64; ++lane) \
+                if (IS_NAN(((ACC*)totals)[lane])) ((ACC*)totals)[lane] = ((ACC*)plain)[lane]; \
         } \
-        ACC16 totals[4] = {t0 - e0, t1 - e1, t2 - e2, t3 - e3}; \
-        for (int lane = 0; lane < 64; ++lane) { \
-            ACC total = ((ACC*)totals)[lane]; \
-            if (IS_NAN(total)) total = NAME##_plain_piece(column + lane, 0, start, end, si, vi); \
-            outValue[(first + lane) * chunksPerOutput + g] = (T)total; \
-        } \
+        for (int lane = 0; lane < 64; ++lane) outValue[(first + lane) * chunksPerOutput + g] = (T)((ACC*)totals)[lane]; \
         return; \
     } \
-    ACC totals[64] = {0}, errors[64] = {0}; \
-    for (int j = start; j < end; ++j) { \
-        for (int lane = 0; lane < lanes; ++lane) ADD(totals[lane], errors[lane], (ACC)column[offset + lane], ACC); \
-        offset = walk_step(coord, offset, si, vi); \
+    ACC totals[64] = {0}; \
+    SUM_LANES(ADD, T, ACC, totals) \
+    bool redo = false; \
+    for (int lane = 0; lane < lanes; ++lane) redo |= IS_NAN(totals[lane]); \
+    if (redo) { \
+        ACC plain[64] = {0}; \
+        SUM_LANES(PLAIN_ADD, T, ACC, plain) \
+        for (int lane = 0; lane < lanes; ++lane) if (IS_NAN(totals[lane])) totals[lane] = plain[lane]; \
     } \
-    for (int lane = 0; lane < lanes; ++lane) { \
-        ACC total = totals[lane] - errors[lane]; \
-        if (IS_NAN(total)) total = NAME##_plain_piece(column + lane, 0, start, end, si, vi); \
-        outValue[(first + lane) * chunksPerOutput + g] = (T)total; \
-    } \
+    for (int lane = 0; lane < lanes; ++lane) outValue[(first + lane) * chunksPerOutput + g] = (T)totals[lane]; \
 } \
 __kernel void NAME##_groups(int groupsPerOutput, int chunk, int nIn, REDUCE_ARGUMENTS(T), \
                             __local T* values, __local int* indices) { \

@@ -63,20 +63,30 @@ final class OpenCLRuntimeTests: XCTestCase {
 
     func testPeakFlopsFromHardwareDescription() {
         // An H200 as NVIDIA's driver describes it: 132 SMs at 1980 MHz, compute capability 9.0.
-        let h200 = CLDeviceProbe.peakFlops(computeUnits: 132, clockMHz: 1980, isCPU: false, nativeFloatWidth: 1,
-                                           computeCapability: (9, 0), amdSimdLayout: nil)
+        let h200 = CLDeviceProbe.peakFlops(computeUnits: 132, clockMHz: 1980, computeCapability: (9, 0), amdSimdLayout: nil)
         XCTAssertEqual(h200?.flops ?? 0, 132 * 128 * 2 * 1.98e9, accuracy: 1)
         XCTAssertEqual(h200?.derivation, "132 SMs x 128 lanes x 2 x 1.98 GHz (compute capability 9.0)")
         // An AMD GCN GPU: 4 SIMD16 units per CU.
-        let gcn = CLDeviceProbe.peakFlops(computeUnits: 60, clockMHz: 1800, isCPU: false, nativeFloatWidth: 1,
-                                          computeCapability: nil, amdSimdLayout: (4, 16))
+        let gcn = CLDeviceProbe.peakFlops(computeUnits: 60, clockMHz: 1800, computeCapability: nil, amdSimdLayout: (4, 16))
         XCTAssertEqual(gcn?.flops ?? 0, 60 * 64 * 2 * 1.8e9, accuracy: 1)
-        let cpu = CLDeviceProbe.peakFlops(computeUnits: 2, clockMHz: 2800, isCPU: true, nativeFloatWidth: 16,
-                                          computeCapability: nil, amdSimdLayout: nil)
-        XCTAssertEqual(cpu?.flops ?? 0, 2 * 16 * 2 * 2 * 2.8e9, accuracy: 1)
         // A GPU that says nothing about its lanes has no peak rather than a guessed one.
-        XCTAssertNil(CLDeviceProbe.peakFlops(computeUnits: 8, clockMHz: 1000, isCPU: false, nativeFloatWidth: 4,
-                                             computeCapability: nil, amdSimdLayout: nil))
+        XCTAssertNil(CLDeviceProbe.peakFlops(computeUnits: 8, clockMHz: 1000, computeCapability: nil, amdSimdLayout: nil))
+    }
+
+    /// A CPU driver (pocl) runs on this machine's cores: its peak is the host's, from the same
+    /// clock (measured where possible, and then plausible) and physical cores as the CPU backend's.
+    func testCPUDevicePeakUsesTheHostClock() throws {
+        let backend = try backend()
+        let clock = HostCPU.clock
+        if clock.source == "measured" {
+            XCTAssertTrue((0.5...8).contains(clock.gigahertz), "measured clock \(clock.gigahertz) GHz")
+        }
+        guard backend.probe.typeName == "CPU" else { return }
+        let peak = try XCTUnwrap(backend.info.peakFlops)
+        let cores = Swift.min(backend.probe.computeUnits, HostCPU.physicalCoreCount)
+        XCTAssertEqual(peak.flops, Double(cores * backend.probe.nativeFloatWidth * 4) * clock.gigahertz * 1e9,
+                       accuracy: 1e3)
+        XCTAssertTrue(peak.derivation.hasSuffix("GHz, \(clock.source) clock"), peak.derivation)
     }
 
     func testDeviceInfo() throws {

@@ -23,6 +23,7 @@ static inline __attribute__((always_inline)) void tessel_spin_pause(void) {
 /// Returns 0 where there is no implementation.
 static inline long tessel_dependent_adds(long iterations) {
 #if defined(__x86_64__)
+    if (iterations <= 0) return 0;  // the loop tests after its first pass
     long value = 0, one = 1, count = iterations;
     __asm__ __volatile__(
         "1:\n\t"

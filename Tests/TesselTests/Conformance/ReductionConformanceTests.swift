@@ -105,6 +105,7 @@ final class ReductionConformanceTests: XCTestCase {
             values[1500 * 300 + 7] = .nan
             values[1900 * 300 + 11] = -.infinity
             values[10 * 300 + 12] = .infinity
+            values[5 * 300 + 290] = -.infinity                // in the last, partial block of 64 columns
             values[2047 * 300 + 299] = 50
             let matrix = try! Tensor(values, shape: [2048, 300], device: device)
             let ref = RefArray(shape: [2048, 300], floats: values)

@@ -20,7 +20,9 @@ final class CPUBackend: Backend {
         if !simdTargetSet {
             details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
         }
-        let peak = DeviceInfo.cpuPeak(cores: cpuCoreCount, lanes: simdWidth, clock: HostCPU.clock)
+        // FMA units belong to physical cores: SMT siblings add threads, not peak.
+        let peak = DeviceInfo.cpuPeak(cores: Swift.min(cpuCoreCount, HostCPU.physicalCoreCount), lanes: simdWidth,
+                                      clock: HostCPU.clock)
         info = DeviceInfo(backend: "cpu", name: HostCPU.modelName, vendor: HostCPU.vendor,
                           computeUnits: cpuCoreCount, memoryBytes: Int(ProcessInfo.processInfo.physicalMemory),
                           maxWorkGroupSize: 1, details: details, peakFlops: peak)

@@ -5,7 +5,8 @@ import CTesselCPU
 //   into panels of `mr` rows, both zero-padded, so the micro-kernel reads memory sequentially and
 //   never checks bounds; packing reads through any strides, so transposed operands cost nothing;
 //   a row-major A is mostly read in place (see `readsAInPlace`);
-// - the micro-kernel keeps an mr x nr tile of C in 2*mr SIMD registers across the K block;
+// - the micro-kernel keeps an mr x nr tile of C in 2*mr SIMD registers across the K block (a
+//   last panel of at most one vector's width gets an mr x simdWidth kernel, mr registers);
 // - on several cores, C is cut into one slab per core (rows, or columns when C is wide), each
 //   computed alone: no barriers, and every core packs only what it reads.
 

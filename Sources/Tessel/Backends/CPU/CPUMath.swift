@@ -68,10 +68,15 @@ func vectorTanh(_ x: Vector<Float>) -> Vector<Float> {
 @inline(__always)
 func viaVector(_ x: Float, _ f: (Vector<Float>) -> Vector<Float>) -> Float { f(Vector<Float>(repeating: x))[0] }
 
-/// a * b + c in one rounding (one instruction with a CPU target): the polynomials' Horner steps.
+/// a * b + c, the polynomials' Horner steps: fused (one instruction) where the build targets a
+/// CPU; without a target a fused multiply-add is a libm call per lane, so it stays two ops.
 @inline(__always)
 private func fma(_ a: Vector<Float>, _ b: Vector<Float>, _ c: Float) -> Vector<Float> {
+    #if TESSEL_CPU_TARGET
     Vector<Float>(repeating: c).addingProduct(a, b)
+    #else
+    a * b + c
+    #endif
 }
 
 @inline(__always)

@@ -86,10 +86,12 @@ extension CPUBackend {
 
     /// Reduces strided columns: out[o] = reduce over j of x[o + offset(j)], vectorised across o.
     ///
-    /// Work is cut into column blocks whose accumulators stay in L1. With fewer blocks than
-    /// cores, the reduced rows are split between cores as well, so that each core streams whole
-    /// rows (sequential memory the hardware prefetcher follows) rather than a narrow strip of
-    /// every row; their partial results are then combined in row order.
+    /// Work is cut into column blocks whose accumulators stay in L1. With fewer than two blocks
+    /// per core, the reduced rows are split between cores as well, so that each core streams
+    /// whole rows (sequential memory the hardware prefetcher follows) rather than a narrow strip
+    /// of every row; their partial results are then combined in row order. The split depends on
+    /// the thread count, so float sums can differ in their last bits between machines (each
+    /// partial adds fewer numbers, so they are no less accurate).
     private func reduceColumns(_ op: ReduceOp, _ x: UnsafeMutablePointer<Float>, inner: Layout, outerCount: Int,
                                into output: UnsafeMutablePointer<Float>) {
         let runs = StridedRuns([inner])

@@ -33,9 +33,3 @@ let cpuCoreCount: Int = {
     }
     return ProcessInfo.processInfo.activeProcessorCount
 }()
-
-/// Carries a value into concurrently running chunks that touch disjoint memory.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

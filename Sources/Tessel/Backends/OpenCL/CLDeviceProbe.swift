@@ -70,17 +70,19 @@ struct CLDeviceProbe: @unchecked Sendable {
     /// 2 (an FMA is two FLOPs) x clock. Lanes per unit come from NVIDIA's compute capability,
     /// AMD's SIMD layout, or, on CPU devices, the native vector width times two FMA units.
     var peakFlops: (flops: Double, derivation: String)? {
-        // A CPU driver runs on this machine's cores, whose boosted clock is measured; drivers
-        // report the listed one.
+        // A CPU driver runs on this machine's cores: their boosted clock is measured (drivers
+        // report the listed one), and its compute units are logical CPUs, SMT siblings included.
         if typeName == "CPU" && nativeFloatWidth > 0 && computeUnits > 0 {
-            return DeviceInfo.cpuPeak(cores: computeUnits, lanes: nativeFloatWidth, clock: HostCPU.clock)
+            return DeviceInfo.cpuPeak(cores: Swift.min(computeUnits, HostCPU.physicalCoreCount), lanes: nativeFloatWidth,
+                                      clock: HostCPU.clock)
         }
-        return Self.peakFlops(computeUnits: computeUnits, clockMHz: clockMHz, isCPU: typeName == "CPU",
-                       nativeFloatWidth: nativeFloatWidth, computeCapability: computeCapability, amdSimdLayout: amdSimdLayout)
+        return Self.peakFlops(computeUnits: computeUnits, clockMHz: clockMHz, computeCapability: computeCapability,
+                              amdSimdLayout: amdSimdLayout)
     }
 
-    static func peakFlops(computeUnits: Int, clockMHz: Int, isCPU: Bool, nativeFloatWidth: Int,
-                          computeCapability: (major: Int, minor: Int)?,
+    /// A GPU's float32 peak from what its driver reports; nil when the lanes per compute unit
+    /// are not known (no guess).
+    static func peakFlops(computeUnits: Int, clockMHz: Int, computeCapability: (major: Int, minor: Int)?,
                           amdSimdLayout: (units: Int, width: Int)?) -> (flops: Double, derivation: String)? {
         let ghz = Double(clockMHz) / 1000
         guard ghz > 0, computeUnits > 0 else { return nil }
@@ -89,9 +91,6 @@ struct CLDeviceProbe: @unchecked Sendable {
             (lanes, unit, note) = (perSM, "SMs", " (compute capability \(capability.major).\(capability.minor))")
         } else if let simd = amdSimdLayout, simd.units > 0, simd.width > 0 {
             (lanes, unit, note) = (simd.units * simd.width, "CUs", "")
-        } else if isCPU, nativeFloatWidth > 0 {
-            return DeviceInfo.cpuPeak(cores: computeUnits, lanes: nativeFloatWidth,
-                                      clock: HostCPU.Clock(gigahertz: ghz, source: "driver"))
         } else {
             return nil
         }
