@@ -148,15 +148,17 @@ void gemm_pack_a(int M, int K, __global const float* A, int aOffset, int aBatch,
 
 // Work-item (row block, column panel, batch) computes C[m0 ..< m0 + RM, n0 ..< n0 + RN] from
 // A (in place or packed, see above) and the packed B (`pBatch`: elements between batches of P,
-// 0 when B is broadcast).
+// 0 when B is broadcast), over k in kBegin ..< kEnd, adding to C when `accumulate` is set. The
+// host cuts a long K into blocks, one launch each: every panel re-reads the row blocks of A, and
+// a whole 4096 x 4096 A (64 MB) would come from memory each time; a 512-deep slice stays in L3.
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void gemm_f32(int M, int N, int K,
+void gemm_f32(int M, int N, int K, int kBegin, int kEnd, int accumulate,
               __global const float* A, int aOffset, int aBatch, int aBlock, int aRow, int aCol,
               __global const float* P, int pBatch, __global float* C) {
     const int m0 = get_global_id(0) * RM, panel = get_global_id(1), batch = get_global_id(2);
     const int n0 = panel * RN;
     A += aOffset + batch * aBatch + (int)get_global_id(0) * aBlock;
-    P += batch * pBatch + panel * K * RN;
+    P += batch * pBatch + (panel * K + kBegin) * RN;
     C += batch * M * N;
 
     const __global float* a[RM];
@@ -167,7 +169,7 @@ void gemm_f32(int M, int N, int K,
         c0[i] = 0.0f;
         c1[i] = 0.0f;
     }
-    for (int k = 0; k < K; ++k, P += RN) {
+    for (int k = kBegin; k < kEnd; ++k, P += RN) {
         const float16 b0 = vload16(0, P), b1 = vload16(1, P);
         const int ak = k * aCol;
         #pragma unroll
@@ -183,13 +185,13 @@ void gemm_f32(int M, int N, int K,
         if (m0 + i >= M) break;
         __global float* c = C + (m0 + i) * N + n0;
         if (n0 + RN <= N) {
-            vstore16(c0[i], 0, c);
-            vstore16(c1[i], 1, c);
+            vstore16(accumulate ? c0[i] + vload16(0, c) : c0[i], 0, c);
+            vstore16(accumulate ? c1[i] + vload16(1, c) : c1[i], 1, c);
         } else {
             float row[RN];
             vstore16(c0[i], 0, row);
             vstore16(c1[i], 1, row);
-            for (int j = 0; j < N - n0; ++j) c[j] = row[j];
+            for (int j = 0; j < N - n0; ++j) c[j] = accumulate ? c[j] + row[j] : row[j];
         }
     }
 }

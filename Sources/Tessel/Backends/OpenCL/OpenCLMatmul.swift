@@ -60,8 +60,19 @@ extension OpenCLBackend {
                 let (packedA, packedABatch, _) = pack("gemm_pack_a", a, left, length: m, width: rowsPerItem)
                 aArgs = [.buffer(packedA), .int(0), .int(packedABatch), .int(k * rowsPerItem), .int(1), .int(rowsPerItem)]
             }
-            launcher.launch(kernel("gemm_f32"), global: [(m + rowsPerItem - 1) / rowsPerItem, panels, batch], local: one,
-                            [.int(m), .int(n), .int(k)] + aArgs + [.buffer(packedB), .int(packedBBatch), .buffer(target)])
+            // K in blocks (see gemm.cl): each launch adds its slice to C. k = 0 still launches
+            // once, to write the zeros.
+            let kBlock = k > 2 * gemmCPUKBlock ? gemmCPUKBlock : Swift.max(k, 1)
+            for kBegin in stride(from: 0, to: Swift.max(k, 1), by: kBlock) {
+                let kEnd = Swift.min(k, kBegin + kBlock)
+                launcher.launch(kernel("gemm_f32"), global: [(m + rowsPerItem - 1) / rowsPerItem, panels, batch], local: one,
+                                [.int(m), .int(n), .int(k), .int(kBegin), .int(kEnd), .int(kBegin > 0 ? 1 : 0)] + aArgs
+                                    + [.buffer(packedB), .int(packedBBatch), .buffer(target)])
+            }
         }
     }
 }
+
+/// Depth of the K slices the CPU-driver GEMM runs at a time: 512 x 4096 floats of A (8 MB) stay
+/// in a server L3 while every column panel passes over them.
+private let gemmCPUKBlock = 1024
