@@ -150,7 +150,8 @@ void gemm_pack_a(int M, int K, __global const float* A, int aOffset, int aBatch,
 // A (in place or packed, see above) and the packed B (`pBatch`: elements between batches of P,
 // 0 when B is broadcast), over k in kBegin ..< kEnd, adding to C when `accumulate` is set. The
 // host cuts a long K into blocks, one launch each: every panel re-reads the row blocks of A, and
-// a whole 4096 x 4096 A (64 MB) would come from memory each time; a 512-deep slice stays in L3.
+// a whole 4096 x 4096 A (64 MB) would come from memory each time; a 1024-deep slice (16 MB)
+// stays in L3.
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void gemm_f32(int M, int N, int K, int kBegin, int kEnd, int accumulate,
               __global const float* A, int aOffset, int aBatch, int aBlock, int aRow, int aCol,

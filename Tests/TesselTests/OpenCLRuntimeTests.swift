@@ -77,11 +77,8 @@ final class OpenCLRuntimeTests: XCTestCase {
     /// clock (measured where possible, and then plausible) and physical cores as the CPU backend's.
     func testCPUDevicePeakUsesTheHostClock() throws {
         let backend = try backend()
+        try XCTSkipUnless(backend.probe.typeName == "CPU", "opencl:0 is not a CPU driver")
         let clock = HostCPU.clock
-        if clock.source == "measured" {
-            XCTAssertTrue((0.5...8).contains(clock.gigahertz), "measured clock \(clock.gigahertz) GHz")
-        }
-        guard backend.probe.typeName == "CPU" else { return }
         let peak = try XCTUnwrap(backend.info.peakFlops)
         let cores = Swift.min(backend.probe.computeUnits, HostCPU.physicalCoreCount)
         XCTAssertEqual(peak.flops, Double(cores * backend.probe.nativeFloatWidth * 4) * clock.gigahertz * 1e9,

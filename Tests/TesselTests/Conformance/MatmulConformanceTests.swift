@@ -49,8 +49,9 @@ final class MatmulConformanceTests: XCTestCase {
 
     func testTransposedAndStridedOperands() {
         forEachDevice { device in
-            // The last shape spans several K and N blocks of the CPU kernel and ragged edge tiles.
-            for (i, (m, k, n)) in [(7, 13, 5), (127, 129, 65), (61, 700, 530)].enumerated() {
+            // (61, 700, 530) spans several K and N blocks of the CPU kernel and ragged edge tiles;
+            // (9, 2100, 40) makes the CPU-driver OpenCL GEMM add K slices of a packed (transposed) A.
+            for (i, (m, k, n)) in [(7, 13, 5), (127, 129, 65), (61, 700, 530), (9, 2100, 40)].enumerated() {
                 let aT = random([k, m], seed: UInt64(100 + i)), bT = random([n, k], seed: UInt64(200 + i))
                 let a = aT.permuted([1, 0]), b = bT.permuted([1, 0])
                 let ta = floatTensor(aT, device: device).T, tb = floatTensor(bT, device: device).T
@@ -96,6 +97,7 @@ final class MatmulConformanceTests: XCTestCase {
                 ([4, 5], [2, 3, 5, 6]),
                 ([3, 1, 7, 9], [1, 2, 9, 3]),
                 ([5, 17, 33], [5, 33, 9]),
+                ([2, 5, 2100], [2, 2100, 33]),     // batches with K slices (CPU-driver OpenCL GEMM)
             ]
             for (i, (sa, sb)) in cases.enumerated() {
                 let a = random(sa, seed: UInt64(10 + 2 * i)), b = random(sb, seed: UInt64(11 + 2 * i))
