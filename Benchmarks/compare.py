@@ -50,6 +50,8 @@ def numpy_cases(families, gemm_shapes, counts):
                 cases.append((family, f"all of {count}", lambda x=x: x.sum()))
                 cases.append((family, f"[{rows},{cols}] axis -1", lambda m=m: m.sum(axis=-1)))
                 cases.append((family, f"[{rows},{cols}] axis 0", lambda m=m: m.sum(axis=0)))
+            elif family == "transpose":
+                m = f32(rows, cols); cases.append((family, f"[{rows},{cols}].T", lambda m=m: np.ascontiguousarray(m.T)))
             elif family == "softmax":
                 m = f32(rows, cols); cases.append((family, f"[{rows},{cols}] rows", lambda m=m: softmax(m)))
     return cases
@@ -126,7 +128,7 @@ def parse_shapes(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="all")
-    parser.add_argument("--ops", default="gemm,unary,add,broadcast,sum,softmax")
+    parser.add_argument("--ops", default="gemm,unary,add,broadcast,sum,softmax,transpose")
     parser.add_argument("--sizes", default="256,512,1024,2048,4096,128x784x128,128x128x10,784x128x128")
     parser.add_argument("--elements", default=f"{1 << 20},{1 << 24}")
     parser.add_argument("--budget", type=float, default=0.5)

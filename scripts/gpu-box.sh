@@ -34,7 +34,7 @@ run)
     ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 || export OCL_ICD_FILENAMES=libnvidia-opencl.so.1
     nvidia-smi --query-gpu=name,clocks.max.sm,clocks.sm,power.limit --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt" || true
     "$tessel" devices 2>&1 | tee "$OUT/devices.txt"
-    "$tessel" bench --device opencl:0 --ops gemm,add,broadcast,sum,softmax,transfer \
+    "$tessel" bench --device opencl:0 --ops gemm,add,broadcast,sum,softmax,transpose,transfer \
         --sizes "${BOX_SIZES:-256,512,1024,2048,4096,8192,128x784x128,784x128x128}" \
         --elements "${BOX_ELEMENTS:-1048576,16777216,67108864}" --budget 0.3 \
         --json "$OUT/bench-opencl.json" 2>&1 | tee "$OUT/bench-opencl.txt"

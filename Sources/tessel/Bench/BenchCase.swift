@@ -45,7 +45,7 @@ struct BenchCase {
 
 /// The families `tessel bench` knows, and the cases for each at the requested sizes.
 enum BenchSuite {
-    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transfer"]
+    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transpose", "transfer"]
 
     /// Default GEMM shapes: squares, and the shapes an MNIST MLP runs (batch 128).
     static let defaultGemmShapes: [(Int, Int, Int)] = [
@@ -63,6 +63,7 @@ enum BenchSuite {
             case "broadcast": return elementCounts.flatMap { [broadcastRow($0), broadcastColumn($0)] }
             case "sum": return elementCounts.flatMap { [sumAll($0), sumLastAxis($0), sumFirstAxis($0)] }
             case "softmax": return elementCounts.map(softmaxRows)
+            case "transpose": return elementCounts.map(transpose)
             case "transfer": return elementCounts.flatMap { [upload($0), download($0)] }
             default: return []
             }
@@ -125,6 +126,15 @@ enum BenchSuite {
         return BenchCase(family: "sum", shape: "[\(rows),\(columns)] axis 0", flops: Double(count),
                          bytes: 4 * Double(count),
                          inputs: { [Tensor.rand([rows, columns], device: $0)] }, operation: { x, _ in x[0].sum(axis: 0) })
+    }
+
+    /// A transposed matrix made contiguous (a strided copy: what `contiguous()` does after
+    /// `permute`, or an im2col gather).
+    static func transpose(_ count: Int) -> BenchCase {
+        let (rows, columns) = matrix(count)
+        return BenchCase(family: "transpose", shape: "[\(rows),\(columns)].T", flops: 0, bytes: 8 * Double(count),
+                         inputs: { [Tensor.rand([rows, columns], device: $0)] },
+                         operation: { x, _ in x[0].T.contiguous() })
     }
 
     static func softmaxRows(_ count: Int) -> BenchCase {

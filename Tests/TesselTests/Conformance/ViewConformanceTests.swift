@@ -127,6 +127,28 @@ final class ViewConformanceTests: XCTestCase {
         }
     }
 
+    /// Transposes made contiguous: the CPU backend copies these in tiles (ragged edges, leading
+    /// batch axes, int32 data, a sliced source) rather than element by element.
+    func testContiguousOfTransposes() {
+        forEachDevice { device in
+            let cases: [([Int], [Int])] = [([37, 70], [1, 0]), ([64, 64], [1, 0]), ([3, 45, 33], [0, 2, 1]),
+                                           ([2, 33, 3, 40], [1, 3, 0, 2]), ([5, 100, 6], [2, 1, 0])]
+            for (i, (shape, order)) in cases.enumerated() {
+                let values = randomFloats(shape.reduce(1, *), seed: UInt64(40 + i))
+                let x = try! Tensor(values, shape: shape, device: device).permute(order)
+                let expected = RefArray(shape: shape, floats: values).permuted(order)
+                assertExact(x.contiguous(), expected, "contiguous() of \(shape) permuted \(order)")
+            }
+            let ints = (0..<(50 * 40)).map { Int32($0) }
+            let m = try! Tensor(ints, shape: [50, 40], device: device)
+            assertExact(m.T.contiguous(), RefArray(shape: [50, 40], ints: ints).permuted([1, 0]), dtype: .int32, "int32 transpose")
+            let window = m[3..<47, .stride(1..<40, by: 3)]
+            let windowRef = RefArray(shape: [50, 40], ints: ints).sliced(axis: 0, start: 3, step: 1, count: 44)
+                .sliced(axis: 1, start: 1, step: 3, count: 13)
+            assertExact(window.T.contiguous(), windowRef.permuted([1, 0]), dtype: .int32, "transpose of a sliced window")
+        }
+    }
+
     func testCatAndStack() {
         forEachDevice { device in
             let (a, ar) = iota([2, 3], device: device)
