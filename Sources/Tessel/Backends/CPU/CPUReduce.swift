@@ -30,21 +30,23 @@ extension CPUBackend {
         }
 
         let innerRuns = StridedRuns([inner])
-        let write = UncheckedSendable(output)
         let isFloat = x.dtype == .float32
-        let base = UncheckedSendable(x.buffer)
+        // Pointers resolved once (each `cpuPointer` is a call through the buffer's existential):
+        // short rows, such as a [128, 10] batch of logits, pay per output for whatever is here.
+        let floats = UncheckedSendable(x.buffer.cpuPointer(Float.self)), ints = UncheckedSendable(x.buffer.cpuPointer(Int32.self))
+        let floatOut = UncheckedSendable(output.cpuPointer(Float.self)), intOut = UncheckedSendable(output.cpuPointer(Int32.self))
         func reduceOne(_ outerOffset: Int, _ range: Range<Int>) -> ReducePartial {
             isFloat
-                ? reduceRange(op, base.value.cpuPointer(Float.self) + outerOffset, innerRuns, range)
-                : reduceRange(op, base.value.cpuPointer(Int32.self) + outerOffset, innerRuns, range)
+                ? reduceRange(op, floats.value + outerOffset, innerRuns, range)
+                : reduceRange(op, ints.value + outerOffset, innerRuns, range)
         }
         func store(_ partial: ReducePartial, at o: Int) {
             if op.isArg {
-                write.value.cpuPointer(Int32.self)[o] = Int32(partial.index)
+                intOut.value[o] = Int32(partial.index)
             } else if isFloat {
-                write.value.cpuPointer(Float.self)[o] = Float(partial.value)
+                floatOut.value[o] = Float(partial.value)
             } else {
-                write.value.cpuPointer(Int32.self)[o] = Int32(truncatingIfNeeded: Int64(partial.value))
+                intOut.value[o] = Int32(truncatingIfNeeded: Int64(partial.value))
             }
         }
 
