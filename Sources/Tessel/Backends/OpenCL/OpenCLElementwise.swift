@@ -61,7 +61,26 @@ extension OpenCLBackend {
 
     public func copy(_ source: StridedView, to destination: StridedView) {
         precondition(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
-        launchElementwise("copy_u32", [operand(source, "copy"), operand(destination, "copy")])
+        let from = operand(source, "copy"), to = operand(destination, "copy")
+        // A transpose on a CPU driver: in tiles (see copy_u32_transposed). GPUs keep one element
+        // per work-item, whose writes coalesce.
+        let layouts = Layout.collapse([from.layout, to.layout]), rank = layouts[0].rank
+        if !probe.isAccelerator && source.count > 0 && rank >= 2 && rank - 2 <= CLViewArgs.maxRank
+            && layouts[0].strides[rank - 1] != 1 && layouts[0].strides[rank - 2] == 1 {
+            let rows = layouts[0].shape[rank - 2], columns = layouts[0].shape[rank - 1], bands = (rows + 31) / 32
+            func leading(_ layout: Layout) -> Layout {
+                Layout(shape: Array(layout.shape[..<(rank - 2)]), strides: Array(layout.strides[..<(rank - 2)]),
+                       offset: layout.offset)
+            }
+            let tasks = leading(layouts[0]).count * bands
+            launcher.launch(kernel("copy_u32_transposed"), count: tasks, groups: probe.computeUnits * 4,
+                            [.int(tasks), .int(bands), .int(rows), .int(columns), CLViewArgs.shape(leading(layouts[0])),
+                             .buffer(from.buffer), CLViewArgs.view(leading(layouts[0])), .int(layouts[0].strides[rank - 1]),
+                             .buffer(to.buffer), CLViewArgs.view(leading(layouts[1])), .int(layouts[1].strides[rank - 2]),
+                             .int(layouts[1].strides[rank - 1])])
+            return
+        }
+        launchElementwise("copy_u32", [from, to])
     }
 
     public func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer) {
