@@ -77,19 +77,22 @@ MAP1(copy_u32, uint, uint, a)
 
 // ---- transposed copy (CPU drivers) -------------------------------------------------------------
 // A copy whose source is contiguous along the second-last axis instead of the last (a transpose):
-// work-item (position of the leading axes, band of 32 rows) moves its band in 32 x 32 tiles
-// through a private buffer, so every cache line is used whole when it is touched (copy_u32_nd
-// walks rows and takes a new source line per element). `so` holds the leading axes (rank 0
-// when there are none); `vs`/`vd` their strides and the operands' offsets.
-__kernel void copy_u32_transposed(int tasks, int bands, int rows, int columns, Shape so,
-                                  __global const uint* src, View vs, int srcColumn,
+// work-item (position of the leading axes, band of 32 rows, group of column tiles) moves its part
+// in 32 x 32 tiles through a private buffer, so every cache line is used whole when it is touched
+// (copy_u32_nd walks rows and takes a new source line per element). `so` holds the leading axes
+// (rank 0 when there are none); `vs`/`vd` their strides and the operands' offsets. A short, wide
+// transpose has one band, so the host splits its columns into `groups` as well.
+__kernel void copy_u32_transposed(int tasks, int bands, int groups, int tilesPerGroup, int rows, int columns,
+                                  Shape so, __global const uint* src, View vs, int srcColumn,
                                   __global uint* dst, View vd, int dstRow, int dstColumn) {
     int task = get_global_id(0);
     if (task >= tasks) return;
-    int outer = task / bands, firstRow = task % bands * 32, height = min(32, rows - firstRow);
+    int group = task % groups, band = task / groups % bands, outer = task / groups / bands;
+    int firstRow = band * 32, height = min(32, rows - firstRow);
     int from = view_offset(so, vs, outer) + firstRow, to = view_offset(so, vd, outer) + firstRow * dstRow;
+    int groupStart = group * tilesPerGroup * 32, groupEnd = min(columns, groupStart + tilesPerGroup * 32);
     uint staged[32 * 32];
-    for (int firstColumn = 0; firstColumn < columns; firstColumn += 32) {
+    for (int firstColumn = groupStart; firstColumn < groupEnd; firstColumn += 32) {
         int width = min(32, columns - firstColumn);
         for (int j = 0; j < width; ++j) {
             __global const uint* s = src + from + (firstColumn + j) * srcColumn;

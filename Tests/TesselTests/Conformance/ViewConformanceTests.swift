@@ -146,6 +146,21 @@ final class ViewConformanceTests: XCTestCase {
             let windowRef = RefArray(shape: [50, 40], ints: ints).sliced(axis: 0, start: 3, step: 1, count: 44)
                 .sliced(axis: 1, start: 1, step: 3, count: 13)
             assertExact(window.T.contiguous(), windowRef.permuted([1, 0]), dtype: .int32, "transpose of a sliced window")
+            // Tiled transposes of a window at an offset, into a strided destination (cat), of a
+            // broadcast column, and a short wide one (4 rows after collapsing: columns split).
+            let intRef = RefArray(shape: [50, 40], ints: ints)
+            let offsetWindow = intRef.sliced(axis: 0, start: 3, step: 1, count: 44).sliced(axis: 1, start: 1, step: 1, count: 39)
+            assertExact(m[3..<47, 1..<40].T.contiguous(), offsetWindow.permuted([1, 0]), dtype: .int32, "transpose of a window at an offset")
+            let left = try! Tensor(randomFloats(45 * 33, seed: 50), shape: [45, 33], device: device)
+            let right = try! Tensor(randomFloats(7 * 33, seed: 51), shape: [7, 33], device: device)
+            let joined = Tensor.cat([left.T, right.T], axis: 1)        // rows of 52 written 45 and 7 at a time
+            XCTAssertEqual(joined.shape, [33, 52], "[\(device)] cat of transposes")
+            assertExact(joined[.all, 0..<45], RefArray(left).permuted([1, 0]), "cat of transposes, first part")
+            assertExact(joined[.all, 45..<52], RefArray(right).permuted([1, 0]), "cat of transposes, second part")
+            let column = try! Tensor(randomFloats(70, seed: 52), shape: [70, 1], device: device)
+            assertExact(column.expand([70, 45]).contiguous(), RefArray(column).broadcast(to: [70, 45]), "contiguous of a broadcast column")
+            let tall = try! Tensor(randomFloats(5000 * 4, seed: 53), shape: [5000, 4], device: device)
+            assertExact(tall.T.contiguous(), RefArray(tall).permuted([1, 0]), "transpose of [5000, 4] (one band of rows)")
         }
     }
 

@@ -317,33 +317,39 @@ extension CPUBackend {
     /// helped a [16384, 1024] transpose from memory (5.3 -> 7-8 GB/s) but cost in-cache ones a
     /// fifth; training-sized tensors are the in-cache kind.
     private func copyTransposed(_ runs: StridedRuns, from source: UnsafePointer<UInt32>, to target: UnsafeMutablePointer<UInt32>) {
-        let rank = runs.shape.count, height = 32, tile = 32
+        let rank = runs.shape.count, tile = 32
         let rows = runs.shape[rank - 2], columns = runs.shape[rank - 1]
         let sourceColumn = runs.strides[0][rank - 1]
         let targetRow = runs.strides[1][rank - 2], targetColumn = runs.strides[1][rank - 1]
-        let bands = (rows + height - 1) / height
+        let bands = (rows + tile - 1) / tile, columnTiles = (columns + tile - 1) / tile
         let outer = runs.shape[..<(rank - 2)].reduce(1, *)
+        // Tasks are (leading position, band of rows, group of column tiles): a short, wide
+        // transpose ([4, 4M], an NHWC image to NCHW) has one band, so its columns are split too.
+        let groups = Swift.max(1, Swift.min(columnTiles, cpuCoreCount * 4 / Swift.max(outer * bands, 1)))
+        let tilesPerGroup = (columnTiles + groups - 1) / groups
         let out = UncheckedSendable(target)
-        parallelFor(outer * bands, grain: Swift.max(1, elementwiseGrain * 4 / Swift.max(height * columns, 1))) { tasks in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: height * tile) { buffer in
+        parallelFor(outer * bands * groups, grain: Swift.max(1, elementwiseGrain * 4 / Swift.max(tile * tilesPerGroup * tile, 1))) { tasks in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: tile * tile) { buffer in
                 let staged = buffer.baseAddress!
                 for task in tasks {
+                    let group = task % groups, band = task / groups % bands
                     // Offsets of this position of the leading axes (row-major).
-                    var rest = task / bands, from = runs.offsets[0], to = runs.offsets[1]
+                    var rest = task / groups / bands, from = runs.offsets[0], to = runs.offsets[1]
                     for axis in stride(from: rank - 3, through: 0, by: -1) {
                         let index = rest % runs.shape[axis]
                         rest /= runs.shape[axis]
                         from += index * runs.strides[0][axis]
                         to += index * runs.strides[1][axis]
                     }
-                    let firstRow = task % bands * height, bandHeight = Swift.min(height, rows - firstRow)
-                    for firstColumn in stride(from: 0, to: columns, by: tile) {
+                    let firstRow = band * tile, height = Swift.min(tile, rows - firstRow)
+                    let groupStart = group * tilesPerGroup * tile, groupEnd = Swift.min(columns, groupStart + tilesPerGroup * tile)
+                    for firstColumn in stride(from: groupStart, to: groupEnd, by: tile) {
                         let width = Swift.min(tile, columns - firstColumn)
                         for j in 0..<width {
                             let s = source + from + (firstColumn + j) * sourceColumn + firstRow
-                            for i in 0..<bandHeight { staged[i * tile + j] = s[i] }
+                            for i in 0..<height { staged[i * tile + j] = s[i] }
                         }
-                        for i in 0..<bandHeight {
+                        for i in 0..<height {
                             let d = out.value + to + (firstRow + i) * targetRow + firstColumn * targetColumn
                             if targetColumn == 1 {
                                 d.update(from: staged + i * tile, count: width)

@@ -72,9 +72,15 @@ extension OpenCLBackend {
                 Layout(shape: Array(layout.shape[..<(rank - 2)]), strides: Array(layout.strides[..<(rank - 2)]),
                        offset: layout.offset)
             }
-            let tasks = leading(layouts[0]).count * bands
-            launcher.launch(kernel("copy_u32_transposed"), count: tasks, groups: probe.computeUnits * 4,
-                            [.int(tasks), .int(bands), .int(rows), .int(columns), CLViewArgs.shape(leading(layouts[0])),
+            // Few bands (a short, wide transpose): split the columns into groups too.
+            let spread = probe.computeUnits * 4, positions = leading(layouts[0]).count * bands
+            let columnTiles = (columns + 31) / 32
+            let groups = Swift.max(1, Swift.min(columnTiles, spread / Swift.max(positions, 1)))
+            let tilesPerGroup = (columnTiles + groups - 1) / groups
+            let tasks = positions * groups
+            launcher.launch(kernel("copy_u32_transposed"), count: tasks, groups: spread,
+                            [.int(tasks), .int(bands), .int(groups), .int(tilesPerGroup), .int(rows), .int(columns),
+                             CLViewArgs.shape(leading(layouts[0])),
                              .buffer(from.buffer), CLViewArgs.view(leading(layouts[0])), .int(layouts[0].strides[rank - 1]),
                              .buffer(to.buffer), CLViewArgs.view(leading(layouts[1])), .int(layouts[1].strides[rank - 2]),
                              .int(layouts[1].strides[rank - 1])])
