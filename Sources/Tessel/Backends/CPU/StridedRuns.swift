@@ -20,7 +20,6 @@ struct StridedRuns {
 
     /// Calls `body(offsets, length)` for each run inside the flat element range `range`, where
     /// `offsets[k]` is operand k's element offset at the run's first element.
-    @inline(__always)
     func forEachRun(in range: Range<Int>, _ body: (UnsafeMutableBufferPointer<Int>, Int) -> Void) {
         guard !range.isEmpty else { return }
         let rank = shape.count, operands = strides.count

@@ -62,31 +62,34 @@ extension OpenCLBackend {
     public func copy(_ source: StridedView, to destination: StridedView) {
         precondition(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
         let from = operand(source, "copy"), to = operand(destination, "copy")
-        // A transpose on a CPU driver: in tiles (see copy_u32_transposed). GPUs keep one element
-        // per work-item, whose writes coalesce.
-        let layouts = Layout.collapse([from.layout, to.layout]), rank = layouts[0].rank
-        if !probe.isAccelerator && source.count > 0 && rank >= 2 && rank - 2 <= CLViewArgs.maxRank
-            && layouts[0].strides[rank - 1] != 1 && layouts[0].strides[rank - 2] == 1 {
-            let rows = layouts[0].shape[rank - 2], columns = layouts[0].shape[rank - 1], bands = (rows + 31) / 32
-            func leading(_ layout: Layout) -> Layout {
-                Layout(shape: Array(layout.shape[..<(rank - 2)]), strides: Array(layout.strides[..<(rank - 2)]),
-                       offset: layout.offset)
-            }
-            // Few bands (a short, wide transpose): split the columns into groups too.
-            let spread = probe.computeUnits * 4, positions = leading(layouts[0]).count * bands
-            let columnTiles = (columns + 31) / 32
-            let groups = Swift.max(1, Swift.min(columnTiles, spread / Swift.max(positions, 1)))
-            let tilesPerGroup = (columnTiles + groups - 1) / groups
-            let tasks = positions * groups
-            launcher.launch(kernel("copy_u32_transposed"), count: tasks, groups: spread,
-                            [.int(tasks), .int(bands), .int(groups), .int(tilesPerGroup), .int(rows), .int(columns),
-                             CLViewArgs.shape(leading(layouts[0])),
-                             .buffer(from.buffer), CLViewArgs.view(leading(layouts[0])), .int(layouts[0].strides[rank - 1]),
-                             .buffer(to.buffer), CLViewArgs.view(leading(layouts[1])), .int(layouts[1].strides[rank - 2]),
-                             .int(layouts[1].strides[rank - 1])])
-            return
-        }
+        // GPUs keep one element per work-item for transposes too: their writes coalesce.
+        if !probe.isAccelerator && source.count > 0 && copyTransposed(from, to) { return }
         launchElementwise("copy_u32", [from, to])
+    }
+
+    /// A copy whose source is contiguous along the second-last axis (a transpose), on a CPU
+    /// driver: in tiles, see `copy_u32_transposed`. False, launching nothing, for other copies.
+    private func copyTransposed(_ from: (buffer: CLBuffer, layout: Layout), _ to: (buffer: CLBuffer, layout: Layout)) -> Bool {
+        let layouts = Layout.collapse([from.layout, to.layout]), rank = layouts[0].rank
+        guard rank >= 2 && rank - 2 <= CLViewArgs.maxRank && layouts[0].strides[rank - 1] != 1
+                && layouts[0].strides[rank - 2] == 1 else { return false }
+        let rows = layouts[0].shape[rank - 2], columns = layouts[0].shape[rank - 1], bands = (rows + 31) / 32
+        let leading = layouts.map {
+            Layout(shape: Array($0.shape[..<(rank - 2)]), strides: Array($0.strides[..<(rank - 2)]), offset: $0.offset)
+        }
+        // Few bands (a short, wide transpose): split the columns into groups too.
+        let spread = probe.computeUnits * 4, positions = leading[0].count * bands
+        let columnTiles = (columns + 31) / 32
+        let groups = Swift.max(1, Swift.min(columnTiles, spread / Swift.max(positions, 1)))
+        let tilesPerGroup = (columnTiles + groups - 1) / groups
+        let tasks = positions * groups
+        launcher.launch(kernel("copy_u32_transposed"), count: tasks, groups: spread,
+                        [.int(tasks), .int(bands), .int(groups), .int(tilesPerGroup), .int(rows), .int(columns),
+                         CLViewArgs.shape(leading[0]),
+                         .buffer(from.buffer), CLViewArgs.view(leading[0]), .int(layouts[0].strides[rank - 1]),
+                         .buffer(to.buffer), CLViewArgs.view(leading[1]), .int(layouts[1].strides[rank - 2]),
+                         .int(layouts[1].strides[rank - 1])])
+        return true
     }
 
     public func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer) {
