@@ -68,9 +68,9 @@ __kernel void NAME##_nd(int n, int run, Shape s, __global const TA* pa, View va,
 
 // ---- fill and copy (bit patterns: one kernel serves every 4-byte dtype) ----------------------
 
-__kernel void fill_u32(int n, __global uint* p, uint bits) {
+__kernel void fill_u32(int n, __global uint* p, int offset, uint bits) {
     int i = get_global_id(0);
-    if (i < n) p[i] = bits;
+    if (i < n) p[offset + i] = bits;
 }
 
 MAP1(copy_u32, uint, uint, a)
@@ -161,6 +161,7 @@ MAP1(unary_tanh_f, float, float, tanh(a))
 MAP1(unary_sigmoid_f, float, float, sigmoid_f(a))
 MAP1(unary_relu_f, float, float, a < 0.0f ? 0.0f : a)
 MAP1(unary_square_f, float, float, a * a)
+MAP1(unary_floor_f, float, float, floor(a))
 
 // Integer arithmetic goes through uint so overflow wraps (signed overflow is undefined in C).
 MAP1(unary_neg_i, int, int, (int)(0u - (uint)a))
@@ -181,6 +182,7 @@ MAP2(binary_div_f, float, float, a / b)
 MAP2(binary_pow_f, float, float, pow(a, b))
 MAP2(binary_maximum_f, float, float, MAXIMUM_F(a, b))
 MAP2(binary_minimum_f, float, float, MINIMUM_F(a, b))
+MAP2(binary_floorDivide_f, float, float, floor(a / b))
 MAP2(binary_equal_f, float, int, a == b ? 1 : 0)
 MAP2(binary_notEqual_f, float, int, a != b ? 1 : 0)
 MAP2(binary_less_f, float, int, a < b ? 1 : 0)
@@ -188,19 +190,32 @@ MAP2(binary_lessEqual_f, float, int, a <= b ? 1 : 0)
 MAP2(binary_greater_f, float, int, a > b ? 1 : 0)
 MAP2(binary_greaterEqual_f, float, int, a >= b ? 1 : 0)
 
-// Truncating division as in C; x / 0 is 0 and INT_MIN / -1 wraps, instead of trapping.
-static inline int divide_i(int a, int b) {
+// Rounded-down division (PyTorch's floor_divide); x / 0 is 0 and INT_MIN / -1 wraps, instead
+// of trapping.
+static inline int floor_divide_i(int a, int b) {
     if (b == 0) return 0;
     if (b == -1) return (int)(0u - (uint)a);
-    return a / b;
+    int q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+// Exact integer power by squaring, wrapping on overflow as the CPU backend does; a negative
+// exponent gives 1 / a^|b| truncated (0 unless a is 1 or -1).
+static inline int pow_i(int a, int b) {
+    if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+    uint result = 1u, base = (uint)a;
+    while (b > 0) {
+        if (b & 1) result *= base;
+        base *= base;
+        b >>= 1;
+    }
+    return (int)result;
 }
 
 MAP2(binary_add_i, int, int, (int)((uint)a + (uint)b))
 MAP2(binary_sub_i, int, int, (int)((uint)a - (uint)b))
 MAP2(binary_mul_i, int, int, (int)((uint)a * (uint)b))
-MAP2(binary_div_i, int, int, divide_i(a, b))
-// rint first: pow may be a few ulp off (81 as 80.99999 on GPUs), and truncating would lose 1.
-MAP2(binary_pow_i, int, int, convert_int_sat_rtz(rint(pow((float)a, (float)b))))
+MAP2(binary_floorDivide_i, int, int, floor_divide_i(a, b))
+MAP2(binary_pow_i, int, int, pow_i(a, b))
 MAP2(binary_maximum_i, int, int, max(a, b))
 MAP2(binary_minimum_i, int, int, min(a, b))
 MAP2(binary_equal_i, int, int, a == b ? 1 : 0)

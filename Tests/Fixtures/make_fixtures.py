@@ -120,11 +120,11 @@ def main():
     idx = rng.integers(0, 5, size=(4, 3)).astype(np.int32)
     fixtures["gather"] = {"x": enc(g), "index": enc(idx), "out": enc(np.take_along_axis(g, idx, axis=1))}
 
-    # int32 semantics: truncating division (C, not NumPy's floor), x / 0 = 0; float -> int32 truncation.
+    # int32 semantics: floor division (NumPy's //, PyTorch's floor_divide) with x // 0 = 0;
+    # true division gives float; float -> int32 truncation.
     ia = rng.integers(-1000, 1000, size=24).astype(np.int32)
     ib = rng.integers(-9, 10, size=24).astype(np.int32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(ib == 0, 0, np.trunc(ia.astype(np.float64) / np.where(ib == 0, 1, ib))).astype(np.int32)
+    q = np.where(ib == 0, 0, np.floor_divide(ia, np.where(ib == 0, 1, ib))).astype(np.int32)
     fc = np.array([-2.7, -0.5, 0.5, 2.7, 1e9, -1e9, 123456.78, -99.99], np.float32)
     fixtures["int32"] = {"a": enc(ia), "b": enc(ib), "div": enc(q), "floats": enc(fc), "cast": enc(np.trunc(fc).astype(np.int32))}
 

@@ -102,7 +102,7 @@ final class OpenCLRuntimeTests: XCTestCase {
         let values = (0..<1000).map { Float($0) * 0.5 - 7 }
         let buffer = upload(values, backend)
         XCTAssertEqual(floats(buffer, 1000, backend), values)
-        backend.fill(buffer, count: 700, bits: Float(3.25).bitPattern)
+        backend.fill(buffer, offset: 0, count: 700, bits: Float(3.25).bitPattern)
         let filled = floats(buffer, 1000, backend)
         XCTAssertEqual(Array(filled[..<700]), [Float](repeating: 3.25, count: 700))
         XCTAssertEqual(Array(filled[700...]), Array(values[700...]))
@@ -115,8 +115,8 @@ final class OpenCLRuntimeTests: XCTestCase {
         let before = backend.memoryStats
         for step in 0..<50 {
             let a = backend.allocate(count: 12345), b = backend.allocate(count: 1000 + step)
-            backend.fill(a, count: 12345, bits: 0)
-            backend.fill(b, count: 1000 + step, bits: 0)
+            backend.fill(a, offset: 0, count: 12345, bits: 0)
+            backend.fill(b, offset: 0, count: 1000 + step, bits: 0)
         }
         let after = backend.memoryStats
         XCTAssertEqual(after.peakBytes, max(before.peakBytes, after.peakBytes))
@@ -154,8 +154,8 @@ final class OpenCLRuntimeTests: XCTestCase {
             for step in 0..<20 {
                 let count = 100 + thread * 37 + step
                 let a = backend.allocate(count: count), b = backend.allocate(count: count), out = backend.allocate(count: count)
-                backend.fill(a, count: count, bits: Float(thread).bitPattern)
-                backend.fill(b, count: count, bits: Float(step).bitPattern)
+                backend.fill(a, offset: 0, count: count, bits: Float(thread).bitPattern)
+                backend.fill(b, offset: 0, count: count, bits: Float(step).bitPattern)
                 let layout = Layout(contiguous: [count])
                 backend.binary(.mul, StridedView(buffer: a, dtype: .float32, layout: layout),
                                StridedView(buffer: b, dtype: .float32, layout: layout), into: out)
@@ -176,11 +176,11 @@ final class OpenCLRuntimeTests: XCTestCase {
         backend.binary(.add, view(upload(a, backend), [3, 4]), view(upload(row, backend), [3, 4], strides: [0, 1]), into: out)
         XCTAssertEqual(floats(out, 12, backend), (0..<12).map { a[$0] + row[$0 % 4] })
 
-        // int32: truncating division (x / 0 = 0) and a comparison producing a bool mask.
+        // int32: rounded-down division (x / 0 = 0) and a comparison producing a bool mask.
         let x: [Int32] = [7, -7, 9, 5, 3, 0], y: [Int32] = [2, 2, 0, 5, -2, 1]
         let ix = upload(x, backend), iy = upload(y, backend)
-        backend.binary(.div, view(ix, .int32, [6]), view(iy, .int32, [6]), into: out)
-        XCTAssertEqual(ints(out, 6, backend), [3, -3, 0, 1, -1, 0])
+        backend.binary(.floorDivide, view(ix, .int32, [6]), view(iy, .int32, [6]), into: out)
+        XCTAssertEqual(ints(out, 6, backend), [3, -4, 0, 1, -2, 0])
         backend.binary(.greaterEqual, view(ix, .int32, [2, 3]), view(iy, .int32, [2, 3]), into: out)
         XCTAssertEqual(ints(out, 6, backend), [1, 0, 1, 1, 1, 0])
         backend.binary(.maximum, view(upload([1, .nan, 3], backend), [3]), view(upload([2, 0, -1] as [Float], backend), [3]), into: out)
@@ -558,7 +558,7 @@ final class OpenCLRuntimeTests: XCTestCase {
         let backend = try backend()
         let buffer = backend.allocate(count: 4096)
         backend.startProfiling()
-        backend.fill(buffer, count: 4096, bits: 0)
+        backend.fill(buffer, offset: 0, count: 4096, bits: 0)
         backend.unary(.neg, view(buffer, [4096]), into: buffer)
         let timings = backend.stopProfiling()
         XCTAssertEqual(timings.map(\.kernel), ["fill_u32", "unary_neg_f_1d"])
@@ -576,5 +576,32 @@ private struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// The kernels with a dense output at the start of a buffer, as these tests write them.
+extension OpenCLBackend {
+    private func dense(_ buffer: any BackendBuffer, _ shape: [Int], _ dtype: DType) -> StridedView {
+        StridedView(buffer: buffer, dtype: dtype, layout: Layout(contiguous: shape))
+    }
+
+    func unary(_ op: UnaryOp, _ x: StridedView, into out: any BackendBuffer) {
+        unary(op, x, into: dense(out, x.shape, x.dtype))
+    }
+
+    func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into out: any BackendBuffer) {
+        binary(op, a, b, into: dense(out, a.shape, op.isComparison ? .bool : a.dtype))
+    }
+
+    func cast(_ x: StridedView, to dtype: DType, into out: any BackendBuffer) {
+        cast(x, to: dtype, into: dense(out, x.shape, dtype))
+    }
+
+    func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into out: any BackendBuffer) {
+        select(condition, a, b, into: dense(out, a.shape, a.dtype))
+    }
+
+    func gather(_ x: StridedView, axis: Int, index: StridedView, into out: any BackendBuffer) {
+        gather(x, axis: axis, index: index, into: dense(out, index.shape, x.dtype))
     }
 }

@@ -4,8 +4,12 @@
 /// conforms to `Backend` and a `BackendProvider`, and list the provider in `BackendRegistry`.
 ///
 /// Conventions every kernel follows:
-/// - Inputs are `StridedView`s: any strides, including 0 for broadcast axes and negative
-///   offsets never; outputs are fresh contiguous buffers unless stated otherwise.
+/// - Inputs are `StridedView`s: any strides, including 0 for broadcast axes; negative strides
+///   (reversed views) reach only the element-wise kernels and `copy`.
+/// - Element-wise kernels (copy, cast, unary, binary, select, gather) write into an output
+///   view: a fresh contiguous tensor or, for in-place updates, any view whose elements do not
+///   overlap (the tensor layer has checked it and never lets it overlap an input differently).
+///   Reductions, softmax and matmul write fresh contiguous buffers.
 /// - All operands of an element-wise kernel have the same shape (the tensor layer has already
 ///   broadcast them with stride-0 axes).
 /// - Kernels are enqueued, not awaited: only `read` waits for the device.
@@ -27,20 +31,20 @@ public protocol Backend: AnyObject, Sendable {
     func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer)
     /// Waits until every enqueued kernel and copy has finished (benchmarks time with this).
     func synchronize()
-    /// Sets `count` elements to the 32-bit pattern `bits`.
-    func fill(_ buffer: any BackendBuffer, count: Int, bits: UInt32)
+    /// Sets `count` elements from element `offset` on to the 32-bit pattern `bits`.
+    func fill(_ buffer: any BackendBuffer, offset: Int, count: Int, bits: UInt32)
 
     /// Copies `source` into `destination` element by element (same shape and dtype); both may be
     /// strided, which makes this the kernel behind `contiguous()`, `cat` and slice assignment.
     func copy(_ source: StridedView, to destination: StridedView)
-    /// Converts `source` to `dtype` into a contiguous buffer.
-    func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer)
+    /// Converts `source` to `output`'s dtype.
+    func cast(_ source: StridedView, to dtype: DType, into output: StridedView)
     /// Applies `op` to each element of `x`.
-    func unary(_ op: UnaryOp, _ x: StridedView, into output: any BackendBuffer)
+    func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView)
     /// Applies `op` to each pair of elements; `a` and `b` share one dtype.
-    func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
+    func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView)
     /// `condition != 0 ? a : b` element-wise.
-    func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
+    func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView)
     /// Reduces the trailing `reducedRank` axes of `x`; the output holds one element per index of
     /// the leading axes (int32 for the arg reductions, flat index into the reduced axes).
     func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer)
@@ -52,8 +56,13 @@ public protocol Backend: AnyObject, Sendable {
     /// strides (so transposed and broadcast operands need no copy); output is contiguous [batch, m, n].
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
     /// `output[i...] = x[i with axis replaced by index[i...]]`: `index` (int32) has the output's
-    /// shape, `x` the same shape except along `axis`.
-    func gather(_ x: StridedView, axis: Int, index: StridedView, into output: any BackendBuffer)
+    /// shape, `x` the same shape except along `axis`. An index outside `x`'s axis stops the
+    /// program with the same message on every backend.
+    func gather(_ x: StridedView, axis: Int, index: StridedView, into output: StridedView)
+    /// `output[i with axis replaced by index[i...]] += source[i...]` for every position of
+    /// `index` (int32, `source`'s shape; `output` the same shape except along `axis`). Repeated
+    /// indices accumulate. Indices are checked as in `gather`.
+    func scatterAdd(into output: StridedView, axis: Int, index: StridedView, source: StridedView)
 }
 
 /// Device memory owned by one backend. Freed (or returned to a pool) when the last reference goes.
@@ -84,12 +93,13 @@ public struct StridedView: @unchecked Sendable {
 /// Element-wise functions of one operand (float32 unless noted).
 public enum UnaryOp: String, Sendable, CaseIterable {
     /// `neg` and `abs` also work on int32.
-    case neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, square
+    case neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, square, floor
 }
 
 /// Element-wise functions of two operands. Comparisons produce `bool`.
 public enum BinaryOp: String, Sendable, CaseIterable {
-    case add, sub, mul, div, pow, maximum, minimum
+    /// `div` is true division (float32 operands); `floorDivide` is for int32.
+    case add, sub, mul, div, pow, maximum, minimum, floorDivide
     case equal, notEqual, less, lessEqual, greater, greaterEqual
 
     /// True for the ops whose result is a `bool` mask.

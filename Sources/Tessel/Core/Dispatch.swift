@@ -1,39 +1,349 @@
-/// The one place every tensor operation reaches a backend.
+/// The one place every tensor operation reaches a backend: `run(_:_:into:host:)`.
 ///
-/// Tensor methods validate and shape their arguments, then call here; this layer picks the
-/// backend, allocates the output and launches the kernel. It is where the autograd tape records
-/// operations and where lazy evaluation or kernel fusion can later slot in without touching the ops.
+/// Tensor methods validate and normalise their arguments, then call `run` with an `Op`; this
+/// layer computes the output's shape and dtype, allocates it (or writes into a destination),
+/// launches the kernel, and shows the op to the task's observer (the autograd tape, a tracer, a
+/// test). One switch over `Op` runs every primitive, views included, so nothing reaches a
+/// backend without passing here, and a lazy graph or kernel fusion can later slot in here
+/// without touching the ops.
 enum Dispatch {
+    /// Whoever watches the ops of the current task (nil: nobody, the common case).
+    @TaskLocal static var observer: (any OpObserver)?
+
+    /// Runs `op` on `inputs`. With `destination`, the result is written into that tensor (its
+    /// storage's version goes up) and the destination is returned: the in-place form.
+    /// `host` carries the bytes of `.fromHost`.
+    static func run(_ op: Op, _ inputs: [Tensor], into destination: Tensor? = nil,
+                    host: UnsafeRawBufferPointer? = nil) -> Tensor {
+        let output: Tensor
+        if let destination {
+            writeInPlace(op, inputs, into: destination, host: host)
+            destination.storage.bumpVersion()
+            output = destination
+        } else {
+            output = execute(op, inputs, host: host)
+        }
+        if let observer { observer.record(OpRecord(op: op, inputs: inputs, output: output, inPlace: destination != nil)) }
+        return output
+    }
+
+    // MARK: Out of place
+
+    private static func execute(_ op: Op, _ inputs: [Tensor], host: UnsafeRawBufferPointer?) -> Tensor {
+        switch op {
+        case .full(let shape, let dtype, _, let device):
+            let output = empty(shape, dtype: dtype, on: device.resolvedBackend)
+            writeElementwise(op, inputs, into: output)
+            return output
+        case .fromHost(let shape, let dtype, let device):
+            let backend = device.resolvedBackend
+            let output = empty(shape, dtype: dtype, on: backend)
+            guard let host else { checkFailure("fromHost: no host bytes given") }
+            check(host.count == output.count * 4, "fromHost: \(host.count) bytes for shape \(shape)")
+            backend.write(host, to: output.storage.buffer)
+            return output
+
+        case .reshape(let shape):
+            let x = inputs[0]
+            if let view = x.layout.reshapedView(shape) { return x.viewing(view) }
+            return copy(x).viewing(Layout(contiguous: shape))
+        case .permute(let order):
+            return inputs[0].viewing(inputs[0].layout.permuted(order))
+        case .expand(let shape):
+            return inputs[0].viewing(inputs[0].layout.broadcast(to: shape, op: "expand"))
+        case .slice(let indices):
+            return inputs[0].viewing(inputs[0].layout.sliced(indices))
+        case .asStrided(let shape, let strides, let offset):
+            let x = inputs[0]
+            let layout = Layout(shape: shape, strides: strides, offset: offset)
+            check(layout.fits(in: x.storage.buffer.count),
+                  "asStrided: \(layout) reaches outside the storage of \(x.storage.buffer.count) elements under \(x.shape)")
+            return x.viewing(layout)
+
+        case .contiguous:
+            return copy(inputs[0])
+        case .transfer(let device):
+            let x = inputs[0]
+            return download(x).withUnsafeBytes { bytes in
+                let backend = device.resolvedBackend
+                let output = empty(x.shape, dtype: x.dtype, on: backend)
+                backend.write(bytes, to: output.storage.buffer)
+                return output
+            }
+        case .cat(let axis):
+            return concatenate(inputs, axis: axis)
+
+        case .cast, .unary, .binary, .select, .gather, .assign:
+            let (shape, dtype) = elementwiseResult(op, inputs)
+            let output = empty(shape, dtype: dtype, on: inputs[0].storage.backend)
+            writeElementwise(op, inputs, into: output)
+            return output
+
+        case .reduce(let reduction, let axes):
+            return reduce(reduction, inputs[0], axes: axes)
+        case .softmax(let axis, let log):
+            return softmax(inputs[0], axis: axis, log: log)
+        case .matmul:
+            return matmul(inputs[0], inputs[1])
+        case .scatterAdd(let axis):
+            let output = copy(inputs[0])
+            scatterAdd(into: output, axis: axis, index: inputs[1], source: inputs[2])
+            return output
+        }
+    }
+
+    // MARK: In place
+
+    /// Writes `op`'s result into `destination`. Element-wise ops write straight into its view
+    /// when no input overlaps it differently; every other op (and an overlapping one) computes
+    /// a fresh result and copies it in.
+    private static func writeInPlace(_ op: Op, _ inputs: [Tensor], into destination: Tensor, host: UnsafeRawBufferPointer?) {
+        check(!op.isView, "\(op.name): a view cannot be written in place")
+        check(destination.layout.hasNoSelfOverlap,
+              "\(op.name): the destination \(destination.layout) has elements that share memory (an expanded view); clone() it first")
+        if case .scatterAdd(let axis) = op {
+            check(inputs[0].storage === destination.storage && inputs[0].layout == destination.layout,
+                  "scatterAdd: in place, the base is the destination")
+            scatterAdd(into: destination, axis: axis, index: inputs[1], source: inputs[2])
+            return
+        }
+        let direct: Bool
+        switch op {
+        case .full, .cast, .unary, .binary, .select, .gather, .assign:
+            let (shape, dtype) = elementwiseResult(op, inputs, destination: destination)
+            check(shape == destination.shape,
+                  "\(op.name): the result's shape \(shape) does not match the destination's \(destination.shape)")
+            check(dtype == destination.dtype || (destination.dtype == .float32 && dtype != .bool) || op == .assign,
+                  "\(op.name): a \(dtype) result cannot be written into a \(destination.dtype) tensor")
+            direct = dtype == destination.dtype
+                && inputs.allSatisfy { $0.storage !== destination.storage || $0.layout == destination.layout }
+        default:
+            direct = false
+        }
+        if direct {
+            writeElementwise(op, inputs, into: destination)
+            return
+        }
+        var result = execute(op, inputs, host: host)
+        if result.dtype != destination.dtype { result = execute(.cast(destination.dtype), [result], host: nil) }
+        check(result.shape == destination.shape || Layout.canBroadcast(result.shape, to: destination.shape),
+              "\(op.name): the result's shape \(result.shape) does not match the destination's \(destination.shape)")
+        copy(result.view.with(result.layout.broadcast(to: destination.shape, op: op.name)), into: destination)
+    }
+
+    // MARK: Element-wise family
+
+    /// Shape and dtype of an element-wise op's result (an `assign` takes the destination's).
+    private static func elementwiseResult(_ op: Op, _ inputs: [Tensor], destination: Tensor? = nil) -> ([Int], DType) {
+        switch op {
+        case .full(let shape, let dtype, _, _): return (shape, dtype)
+        case .cast(let dtype): return (inputs[0].shape, dtype)
+        case .assign:
+            let target = destination?.shape ?? inputs[0].shape
+            check(Layout.canBroadcast(inputs[0].shape, to: target),
+                  "copy: source shape \(inputs[0].shape) cannot be broadcast to the destination's \(target)")
+            return (target, destination?.dtype ?? inputs[0].dtype)
+        case .unary: return (inputs[0].shape, inputs[0].dtype)
+        case .binary(let binary):
+            sameDevice(binary.rawValue, inputs[0], inputs[1])
+            let shape = Layout.broadcastShape(inputs[0].shape, inputs[1].shape, op: binary.rawValue)
+            return (shape, binary.isComparison ? .bool : binary.resultType(inputs[0].dtype, inputs[1].dtype))
+        case .select:
+            sameDevice("where", inputs[0], inputs[1])
+            sameDevice("where", inputs[1], inputs[2])
+            let shape = Layout.broadcastShape(Layout.broadcastShape(inputs[0].shape, inputs[1].shape, op: "where"),
+                                              inputs[2].shape, op: "where")
+            return (shape, selectType(inputs[1].dtype, inputs[2].dtype))
+        case .gather:
+            sameDevice("gather", inputs[0], inputs[1])
+            return (inputs[1].shape, inputs[0].dtype)
+        default:
+            checkFailure("\(op.name) is not element-wise")
+        }
+    }
+
+    /// `where`'s dtype: float32 if either side is, else the common dtype (int32 for a mix).
+    static func selectType(_ a: DType, _ b: DType) -> DType {
+        a == .float32 || b == .float32 ? .float32 : (a == b ? a : .int32)
+    }
+
+    /// Runs an element-wise op's kernel into `output` (same shape, the op's dtype, no overlap
+    /// with the inputs except an identical view).
+    private static func writeElementwise(_ op: Op, _ inputs: [Tensor], into output: Tensor) {
+        guard output.count > 0 else { return }
+        let backend = output.storage.backend
+        let shape = output.shape
+        /// An input as the kernel sees it: broadcast to the output's shape, converted to `dtype`.
+        func operand(_ x: Tensor, _ dtype: DType, _ name: String) -> StridedView {
+            let converted = x.dtype == dtype ? x : execute(.cast(dtype), [x], host: nil)
+            return converted.view.with(converted.layout.broadcast(to: shape, op: name))
+        }
+        switch op {
+        case .full(_, _, let bits, _):
+            if output.isContiguous {
+                backend.fill(output.storage.buffer, offset: output.offset, count: output.count, bits: bits)
+            } else {
+                let scalar = execute(.full(shape: [], dtype: output.dtype, bits: bits, device: output.device), [], host: nil)
+                copy(scalar.view.with(scalar.layout.broadcast(to: shape, op: "fill")), into: output)
+            }
+        case .cast(let dtype):
+            backend.cast(inputs[0].view, to: dtype, into: output.view)
+        case .assign:
+            copy(operand(inputs[0], output.dtype, "copy"), into: output)
+        case .unary(let unary):
+            backend.unary(unary, inputs[0].view, into: output.view)
+        case .binary(let binary):
+            let type = binary.operandType(inputs[0].dtype, inputs[1].dtype)
+            backend.binary(binary, operand(inputs[0], type, binary.rawValue), operand(inputs[1], type, binary.rawValue),
+                           into: output.view)
+        case .select:
+            let type = output.dtype
+            backend.select(inputs[0].view.with(inputs[0].layout.broadcast(to: shape, op: "where")),
+                           operand(inputs[1], type, "where"), operand(inputs[2], type, "where"), into: output.view)
+        case .gather(let axis):
+            backend.gather(kernelReady(inputs[0]).view, axis: axis, index: inputs[1].view, into: output.view)
+        default:
+            checkFailure("\(op.name) is not element-wise")
+        }
+    }
+
+    // MARK: Other families
+
+    /// Reduces `axes` (normalised, sorted, unique) of `x`; the result drops those axes.
+    private static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) -> Tensor {
+        let kept = (0..<x.rank).filter { !axes.contains($0) }
+        let outputShape = kept.map { x.shape[$0] }
+        // A sum of a mask counts: bool (stored as int32 0/1) sums as int32, as in NumPy.
+        let inputType = op == .sum && x.dtype == .bool ? DType.int32 : x.dtype
+        let output = empty(outputShape, dtype: op.isArg ? .int32 : inputType, on: x.storage.backend)
+        if output.count > 0 {
+            check(axes.allSatisfy { x.shape[$0] > 0 } || op == .sum,
+                  "\(op.rawValue): cannot reduce over an empty axis of shape \(x.shape)")
+            let source = kernelReady(x)
+            let input = StridedView(buffer: source.storage.buffer, dtype: inputType, layout: source.layout.permuted(kept + axes))
+            x.storage.backend.reduce(op, input, reducedRank: axes.count, into: output.storage.buffer)
+        }
+        return output
+    }
+
+    /// Softmax or log-softmax along `axis` of float32 `x`: the axis is moved last (a view), the
+    /// backend normalises each row, and the result is permuted back (a view of a contiguous
+    /// buffer, as the composed ops would give for the last axis).
+    private static func softmax(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
+        let source = kernelReady(x)
+        let rank = Swift.max(x.rank, 1)
+        let layout = x.rank == 0 ? Layout(shape: [1], strides: [1], offset: source.offset) : source.layout
+        let order = (0..<rank).filter { $0 != axis } + [axis]
+        let input = source.view.with(layout.permuted(order))
+        let output = empty(input.shape, dtype: .float32, on: x.storage.backend)
+        if output.count > 0 { x.storage.backend.softmax(input, log: log, into: output.storage.buffer) }
+        if x.rank == 0 { return output.viewing(Layout(contiguous: [])) }
+        var inverse = [Int](repeating: 0, count: rank)
+        for (position, original) in order.enumerated() { inverse[original] = position }
+        return output.viewing(output.layout.permuted(inverse))
+    }
+
+    /// NumPy's `matmul` of float32 `a` and `b`: vectors gain an axis (dropped again after),
+    /// batch axes broadcast, and the backend sees [batch, m, k] x [batch, k, n] views.
+    private static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+        sameDevice("matmul", a, b)
+        check(a.rank >= 1 && b.rank >= 1, "matmul: operands need at least one axis, got \(a.shape) and \(b.shape)")
+        check(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32 operands, got \(a.dtype) and \(b.dtype)")
+        let left = kernelReady(a), right = kernelReady(b)
+        var la = left.layout, lb = right.layout
+        if a.rank == 1 { la = Layout(shape: [1] + la.shape, strides: [0] + la.strides, offset: la.offset) }
+        if b.rank == 1 { lb = Layout(shape: lb.shape + [1], strides: lb.strides + [0], offset: lb.offset) }
+        let m = la.shape[la.rank - 2], k = la.shape[la.rank - 1], n = lb.shape[lb.rank - 1]
+        check(lb.shape[lb.rank - 2] == k, "matmul: shapes \(a.shape) and \(b.shape) do not chain (\(k) vs \(lb.shape[lb.rank - 2]))")
+        let batchShape = Layout.broadcastShape(Array(la.shape.dropLast(2)), Array(lb.shape.dropLast(2)), op: "matmul")
+        let batch = batchShape.reduce(1, *)
+        let output = empty([batch, m, n], dtype: .float32, on: a.storage.backend)
+        if output.count > 0 {
+            a.storage.backend.matmul(batched(left, la, batchShape + [m, k], batch: batch),
+                                     batched(right, lb, batchShape + [k, n], batch: batch), into: output.storage.buffer)
+        }
+        // A vector operand's added axis is dropped again (vector x vector gives a 0-d tensor).
+        return output.viewing(Layout(contiguous: batchShape + (a.rank == 1 ? [] : [m]) + (b.rank == 1 ? [] : [n])))
+    }
+
+    /// The view [batch, rows, columns] of `layout` (over `x`'s storage) broadcast to `shape`;
+    /// copies only when the broadcast batch axes cannot share one stride.
+    private static func batched(_ x: Tensor, _ layout: Layout, _ shape: [Int], batch: Int) -> StridedView {
+        let expanded = layout.broadcast(to: shape, op: "matmul")
+        let target = [batch, shape[shape.count - 2], shape[shape.count - 1]]
+        if let view = expanded.reshapedView(target) { return x.view.with(view) }
+        let dense = copy(x.viewing(expanded))
+        return dense.view.with(Layout(contiguous: target))
+    }
+
+    /// `inputs` joined along `axis` (validated by the tensor layer).
+    private static func concatenate(_ inputs: [Tensor], axis: Int) -> Tensor {
+        let first = inputs[0]
+        var shape = first.shape
+        shape[axis] = inputs.map { $0.shape[axis] }.reduce(0, +)
+        let output = empty(shape, dtype: first.dtype, on: first.storage.backend)
+        var start = 0
+        for t in inputs {
+            var region = output.layout
+            region.shape[axis] = t.shape[axis]
+            region.offset = start * output.strides[axis]
+            if t.count > 0 { copy(t.view, into: output.viewing(region)) }
+            start += t.shape[axis]
+        }
+        return output
+    }
+
+    /// Adds each element of `source` into `output` at its `index` along `axis`.
+    private static func scatterAdd(into output: Tensor, axis: Int, index: Tensor, source: Tensor) {
+        sameDevice("scatterAdd", output, index)
+        sameDevice("scatterAdd", output, source)
+        guard index.count > 0 else { return }
+        let values = source.dtype == output.dtype ? source : execute(.cast(output.dtype), [source], host: nil)
+        // The source is read over the index's shape (it may be larger, as in PyTorch).
+        let window = values.layout.window(index.shape)
+        output.storage.backend.scatterAdd(into: output.view, axis: axis, index: index.view, source: values.view.with(window))
+    }
+
+    // MARK: Helpers
+
     /// Fresh uninitialised contiguous tensor.
     static func empty(_ shape: [Int], dtype: DType, on backend: any Backend) -> Tensor {
         let layout = Layout(contiguous: shape)
-        return Tensor(storage: TensorStorage(count: layout.count, dtype: dtype, backend: backend), layout: layout)
+        return Tensor(storage: TensorStorage(count: Layout.elementCount(shape, op: "empty"), dtype: dtype, backend: backend), layout: layout)
     }
 
-    /// A tensor with every element set to the 4-byte pattern `bits`.
-    static func filled(_ shape: [Int], dtype: DType, bits: UInt32, device: Device) -> Tensor {
-        let backend = device.resolvedBackend
-        let output = empty(shape, dtype: dtype, on: backend)
-        if output.count > 0 { backend.fill(output.storage.buffer, count: output.count, bits: bits) }
+    /// A contiguous copy of `x` on the same device.
+    private static func copy(_ x: Tensor) -> Tensor {
+        let output = empty(x.shape, dtype: x.dtype, on: x.storage.backend)
+        if x.count > 0 { copy(x.view, into: output) }
         return output
     }
 
-    /// A tensor holding `bytes` (4 bytes per element, already in the dtype's format), uploaded from the host.
-    static func upload(_ bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType, device: Device) -> Tensor {
-        let backend = device.resolvedBackend
-        let output = empty(shape, dtype: dtype, on: backend)
-        precondition(bytes.count == output.count * 4, "upload: \(bytes.count) bytes for shape \(shape)")
-        backend.write(bytes, to: output.storage.buffer)
-        return output
+    /// Copies `source` element by element into `destination` (same shape and dtype).
+    private static func copy(_ source: StridedView, into destination: Tensor) {
+        guard destination.count > 0 else { return }
+        if source.buffer === destination.storage.buffer && source.layout != destination.layout
+            && source.layout.overlaps(destination.layout) {
+            // An overlapping move (x[1...] = x[..<n-1]): through a temporary, so no element is
+            // read after it was overwritten.
+            let staged = empty(destination.shape, dtype: destination.dtype, on: destination.storage.backend)
+            destination.storage.backend.copy(source, to: staged.view)
+            destination.storage.backend.copy(staged.view, to: destination.view)
+            return
+        }
+        destination.storage.backend.copy(source, to: destination.view)
     }
 
-    static func upload(_ bits: [UInt32], shape: [Int], dtype: DType, device: Device) -> Tensor {
-        bits.withUnsafeBytes { upload($0, shape: shape, dtype: dtype, device: device) }
+    /// `x` itself, or a contiguous copy when it has reversed (negative-stride) axes: only the
+    /// element-wise kernels walk those.
+    private static func kernelReady(_ x: Tensor) -> Tensor {
+        x.strides.allSatisfy({ $0 >= 0 }) ? x : copy(x)
     }
 
-    /// Copies the elements of `x` in row-major order into `bytes` (waits for the device).
+    /// The elements of `x` in row-major order into `bytes` (waits for the device). A read, not
+    /// an op: nothing is recorded.
     static func download(_ x: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
-        precondition(bytes.count == x.count * 4, "download: \(bytes.count) bytes for shape \(x.shape)")
+        check(bytes.count == x.count * 4, "download: \(bytes.count) bytes for shape \(x.shape)")
         let source = x.isContiguous && x.offset == 0 ? x : copy(x)
         source.storage.backend.read(source.storage.buffer, into: bytes)
     }
@@ -46,115 +356,20 @@ enum Dispatch {
         }
     }
 
-    /// A contiguous copy of `x` on the same device.
-    static func copy(_ x: Tensor) -> Tensor {
-        let output = empty(x.shape, dtype: x.dtype, on: x.storage.backend)
-        if x.count > 0 { x.storage.backend.copy(x.view, to: output.view) }
-        return output
-    }
-
-    /// Copies `source` into the region `destination` of `target`'s buffer (used by `cat`).
-    static func copy(_ source: Tensor, into target: Tensor, region destination: Layout) {
-        guard source.count > 0 else { return }
-        source.storage.backend.copy(source.view, to: StridedView(buffer: target.storage.buffer, dtype: target.dtype,
-                                                                 layout: destination))
-    }
-
-    /// `x` moved to `device` through host memory.
-    static func transfer(_ x: Tensor, to device: Device) -> Tensor {
-        upload(download(x), shape: x.shape, dtype: x.dtype, device: device)
-    }
-
-    static func cast(_ x: Tensor, to dtype: DType) -> Tensor {
-        let output = empty(x.shape, dtype: dtype, on: x.storage.backend)
-        if x.count > 0 { x.storage.backend.cast(x.view, to: dtype, into: output.storage.buffer) }
-        return output
-    }
-
-    static func unary(_ op: UnaryOp, _ x: Tensor) -> Tensor {
-        let output = empty(x.shape, dtype: x.dtype, on: x.storage.backend)
-        if x.count > 0 { x.storage.backend.unary(op, x.view, into: output.storage.buffer) }
-        return output
-    }
-
-    /// Broadcasts, promotes both operands to a common dtype, then runs the kernel.
-    static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor {
-        sameDevice(op.rawValue, a, b)
-        let shape = Layout.broadcastShape(a.shape, b.shape, op: op.rawValue)
-        let dtype = a.dtype.promoted(with: b.dtype)
-        let left = a.dtype == dtype ? a : cast(a, to: dtype)
-        let right = b.dtype == dtype ? b : cast(b, to: dtype)
-        let output = empty(shape, dtype: op.isComparison ? .bool : dtype, on: a.storage.backend)
-        if output.count > 0 {
-            a.storage.backend.binary(op, left.view.with(left.layout.broadcast(to: shape, op: op.rawValue)),
-                                     right.view.with(right.layout.broadcast(to: shape, op: op.rawValue)),
-                                     into: output.storage.buffer)
-        }
-        return output
-    }
-
-    static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-        sameDevice("where", condition, a)
-        sameDevice("where", a, b)
-        let shape = Layout.broadcastShape(Layout.broadcastShape(condition.shape, a.shape, op: "where"), b.shape, op: "where")
-        let dtype = a.dtype.promoted(with: b.dtype) == .float32 ? DType.float32 : (a.dtype == b.dtype ? a.dtype : .int32)
-        let left = a.dtype == dtype ? a : cast(a, to: dtype)
-        let right = b.dtype == dtype ? b : cast(b, to: dtype)
-        let output = empty(shape, dtype: dtype, on: a.storage.backend)
-        if output.count > 0 {
-            a.storage.backend.select(condition.view.with(condition.layout.broadcast(to: shape, op: "where")),
-                                     left.view.with(left.layout.broadcast(to: shape, op: "where")),
-                                     right.view.with(right.layout.broadcast(to: shape, op: "where")),
-                                     into: output.storage.buffer)
-        }
-        return output
-    }
-
-    /// Reduces `axes` (already normalised, sorted, unique) of `x`; the result drops those axes.
-    static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) -> Tensor {
-        let kept = (0..<x.rank).filter { !axes.contains($0) }
-        let outputShape = kept.map { x.shape[$0] }
-        // A sum of a mask counts: bool (stored as int32 0/1) sums as int32, as in NumPy.
-        let inputType = op == .sum && x.dtype == .bool ? DType.int32 : x.dtype
-        let output = empty(outputShape, dtype: op.isArg ? .int32 : inputType, on: x.storage.backend)
-        if output.count > 0 {
-            precondition(axes.allSatisfy { x.shape[$0] > 0 } || op == .sum,
-                         "\(op.rawValue): cannot reduce over an empty axis of shape \(x.shape)")
-            let input = StridedView(buffer: x.storage.buffer, dtype: inputType, layout: x.layout.permuted(kept + axes))
-            x.storage.backend.reduce(op, input, reducedRank: axes.count, into: output.storage.buffer)
-        }
-        return output
-    }
-
-    /// Softmax or log-softmax along `axis` of float32 `x`: the axis is moved last (a view), the
-    /// backend normalises each row, and the result is permuted back (a view of a contiguous
-    /// buffer, as the composed ops would give for the last axis).
-    static func softmax(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
-        guard x.rank > 0 else { return softmax(x.reshape([1]), axis: 0, log: log).reshape([]) }
-        let order = (0..<x.rank).filter { $0 != axis } + [axis]
-        let input = x.view.with(x.layout.permuted(order))
-        let output = empty(input.shape, dtype: .float32, on: x.storage.backend)
-        if output.count > 0 { x.storage.backend.softmax(input, log: log, into: output.storage.buffer) }
-        var inverse = [Int](repeating: 0, count: x.rank)
-        for (position, source) in order.enumerated() { inverse[source] = position }
-        return axis == x.rank - 1 ? output : output.permute(inverse)
-    }
-
-    /// `a` [batch, m, k] times `b` [batch, k, n], both float32, any strides.
-    static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let output = empty([a.shape[0], a.shape[1], b.shape[2]], dtype: .float32, on: a.storage.backend)
-        if output.count > 0 { a.storage.backend.matmul(a.view, b.view, into: output.storage.buffer) }
-        return output
-    }
-
-    static func gather(_ x: Tensor, axis: Int, index: Tensor) -> Tensor {
-        sameDevice("gather", x, index)
-        let output = empty(index.shape, dtype: x.dtype, on: x.storage.backend)
-        if output.count > 0 { x.storage.backend.gather(x.view, axis: axis, index: index.view, into: output.storage.buffer) }
-        return output
-    }
-
     static func sameDevice(_ op: String, _ a: Tensor, _ b: Tensor) {
-        precondition(a.device == b.device, "\(op): operands are on \(a.device) and \(b.device); move one with to(_:)")
+        check(a.device == b.device, "\(op): operands are on \(a.device) and \(b.device); move one with to(_:)")
+    }
+}
+
+extension BinaryOp {
+    /// The dtype both operands are converted to before the kernel runs.
+    func operandType(_ a: DType, _ b: DType) -> DType {
+        self == .div ? .float32 : a.promoted(with: b)
+    }
+
+    /// The dtype of an arithmetic result: true division gives float32 even for integers (as
+    /// PyTorch's `/`); the rest promote.
+    func resultType(_ a: DType, _ b: DType) -> DType {
+        isComparison ? .bool : operandType(a, b)
     }
 }

@@ -14,7 +14,7 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     }
 
     public init(shape: [Int], strides: [Int], offset: Int) {
-        precondition(shape.count == strides.count, "Layout: shape \(shape) and strides \(strides) differ in rank")
+        check(shape.count == strides.count, "Layout: shape \(shape) and strides \(strides) differ in rank")
         self.shape = shape
         self.strides = strides
         self.offset = offset
@@ -56,7 +56,7 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     /// layout allows it, so the views stay element-for-element aligned.
     static func collapse(_ layouts: [Layout]) -> [Layout] {
         let shape = layouts[0].shape
-        for layout in layouts { precondition(layout.shape == shape, "collapse: shapes differ") }
+        for layout in layouts { check(layout.shape == shape, "collapse: shapes differ") }
         var outShape: [Int] = []
         var outStrides = [[Int]](repeating: [], count: layouts.count)
         for axis in shape.indices where shape[axis] != 1 {
@@ -77,14 +77,14 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
 
     /// The view with `shape` reached by broadcasting (NumPy rules), using stride 0 for new axes.
     func broadcast(to target: [Int], op: String) -> Layout {
-        precondition(target.count >= rank, "\(op): cannot broadcast shape \(shape) to \(target)")
+        check(target.count >= rank, "\(op): cannot broadcast shape \(shape) to \(target)")
         let lead = target.count - rank
         var strides = [Int](repeating: 0, count: target.count)
         for axis in 0..<rank {
             if shape[axis] == target[lead + axis] {
                 strides[lead + axis] = self.strides[axis]
             } else {
-                precondition(shape[axis] == 1, "\(op): cannot broadcast shape \(shape) to \(target)")
+                check(shape[axis] == 1, "\(op): cannot broadcast shape \(shape) to \(target)")
             }
         }
         return Layout(shape: target, strides: strides, offset: offset)
@@ -97,7 +97,7 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         for i in 0..<rank {
             let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
             let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-            precondition(da == db || da == 1 || db == 1,
+            check(da == db || da == 1 || db == 1,
                          "\(op): shapes \(a) and \(b) cannot be broadcast together")
             result[i] = da == 1 ? db : da
         }

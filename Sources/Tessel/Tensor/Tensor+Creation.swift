@@ -18,14 +18,32 @@ extension Tensor {
     /// Uploads `scalars`; Float and Int32 arrays go as they lie in memory, without a per-element pass.
     private static func uploading<S: TensorScalar>(_ scalars: [S], shape: [Int], device: Device) -> Tensor {
         if S.self == Float.self || S.self == Int32.self {
-            return scalars.withUnsafeBytes { Dispatch.upload($0, shape: shape, dtype: S.dtype, device: device) }
+            return scalars.withUnsafeBytes { fromHost($0, shape: shape, dtype: S.dtype, device: device) }
         }
-        return Dispatch.upload(scalars.map(\.storedBits), shape: shape, dtype: S.dtype, device: device)
+        return fromHost(bits: scalars.map(\.storedBits), shape: shape, dtype: S.dtype, device: device)
+    }
+
+    /// A tensor holding `bytes` (4 per element, already in the dtype's format).
+    static func fromHost(_ bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType, device: Device) -> Tensor {
+        check(bytes.count == Layout.elementCount(shape, op: "Tensor(_:shape:)") * 4,
+              "Tensor(_:shape:): \(bytes.count / 4) elements for shape \(shape)")
+        return Dispatch.run(.fromHost(shape: shape, dtype: dtype, device: device), [], host: bytes)
+    }
+
+    /// A tensor holding the 4-byte patterns `bits`.
+    static func fromHost(bits: [UInt32], shape: [Int], dtype: DType, device: Device) -> Tensor {
+        bits.withUnsafeBytes { fromHost($0, shape: shape, dtype: dtype, device: device) }
     }
 
     /// A zero-dimensional tensor holding one value.
     public init<S: TensorScalar>(_ scalar: S, device: Device = .default) {
-        self = Dispatch.filled([], dtype: S.dtype, bits: scalar.storedBits, device: device)
+        self = Tensor.filled([], dtype: S.dtype, bits: scalar.storedBits, device: device)
+    }
+
+    /// A tensor of `shape` with every element the pattern `bits`.
+    static func filled(_ shape: [Int], dtype: DType, bits: UInt32, device: Device) -> Tensor {
+        _ = Layout.elementCount(shape, op: "full")
+        return Dispatch.run(.full(shape: shape, dtype: dtype, bits: bits, device: device), [])
     }
 
     /// A tensor from nested arrays, `Tensor([[1, 2], [3, 4]])`; the innermost element type sets the dtype.
@@ -34,12 +52,12 @@ extension Tensor {
     public init<Element: TensorLiteral>(_ nested: [[Element]], device: Device = .default) {
         var bits: [UInt32] = []
         let shape = [nested.count] + [Element].literalShape(of: nested, op: "Tensor(_:)", appending: &bits)
-        self = Dispatch.upload(bits, shape: shape, dtype: Element.literalDType, device: device)
+        self = Tensor.fromHost(bits: bits, shape: shape, dtype: Element.literalDType, device: device)
     }
 
     /// Zeros of `dtype`.
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .default) -> Tensor {
-        Dispatch.filled(shape, dtype: dtype, bits: 0, device: device)
+        filled(shape, dtype: dtype, bits: 0, device: device)
     }
 
     /// Ones of `dtype`.
@@ -47,15 +65,24 @@ extension Tensor {
         full(shape, 1, dtype: dtype, device: device)
     }
 
-    /// Every element set to `value`, converted to `dtype`.
+    /// Every element set to `value`, converted to `dtype` (for int32: truncated toward zero; NaN
+    /// and values out of int32's range stop with a message).
     public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .default) -> Tensor {
-        let bits: UInt32
+        filled(shape, dtype: dtype, bits: storedBits(value, dtype, op: "full"), device: device)
+    }
+
+    /// `value` as the 4-byte pattern of `dtype`, or a stop naming `op` when int32 cannot hold it.
+    static func storedBits(_ value: Double, _ dtype: DType, op: String) -> UInt32 {
         switch dtype {
-        case .float32: bits = Float(value).bitPattern
-        case .int32: bits = UInt32(bitPattern: Int32(value))
-        case .bool: bits = value != 0 ? 1 : 0
+        case .float32: return Float(value).bitPattern
+        case .int32:
+            // Fractions truncate toward zero, as PyTorch's; NaN and values past int32 have no int32.
+            let truncated = value.rounded(.towardZero)
+            check(truncated >= Double(Int32.min) && truncated <= Double(Int32.max),
+                  "\(op): \(value) does not fit in int32")
+            return UInt32(bitPattern: Int32(truncated))
+        case .bool: return value != 0 ? 1 : 0
         }
-        return Dispatch.filled(shape, dtype: dtype, bits: bits, device: device)
     }
 
     /// `0, 1, ..., end - 1` as int32, as NumPy's `arange(end)`.
@@ -64,14 +91,14 @@ extension Tensor {
     /// `start, start + step, ...` up to but excluding `end`, as NumPy's `arange`.
     /// Integer arguments give an int32 tensor.
     public static func arange(_ start: Int, _ end: Int, step: Int = 1, device: Device = .default) -> Tensor {
-        precondition(step != 0, "arange: step must not be 0")
+        check(step != 0, "arange: step must not be 0")
         let values = Array(Swift.stride(from: start, to: end, by: step))
         return Tensor(values.map { Int32($0) }, device: device)
     }
 
     /// Float `arange`: `start, start + step, ...` below `end`.
     public static func arange(_ start: Float, _ end: Float, step: Float = 1, device: Device = .default) -> Tensor {
-        precondition(step != 0, "arange: step must not be 0")
+        check(step != 0, "arange: step must not be 0")
         let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<count).map { start + Float($0) * step }, device: device)
     }
@@ -82,7 +109,7 @@ extension Tensor {
         let one = dtype == .float32 ? Float(1).bitPattern : 1
         var bits = [UInt32](repeating: 0, count: n * columns)
         for i in 0..<Swift.min(n, columns) { bits[i * columns + i] = one }
-        return Dispatch.upload(bits, shape: [n, columns], dtype: dtype, device: device)
+        return fromHost(bits: bits, shape: [n, columns], dtype: dtype, device: device)
     }
 }
 
@@ -114,9 +141,9 @@ extension Array: TensorLiteral where Element: TensorLiteral {
         guard let first = values.first else { return [0] }
         var shape: [Int]? = nil
         for row in values {
-            precondition(row.count == first.count, "\(op): ragged nested array (rows of \(first.count) and \(row.count))")
+            check(row.count == first.count, "\(op): ragged nested array (rows of \(first.count) and \(row.count))")
             let inner = [row.count] + Element.literalShape(of: row, op: op, appending: &bits)
-            precondition(shape == nil || shape == inner, "\(op): ragged nested array (shapes \(shape!) and \(inner))")
+            check(shape == nil || shape == inner, "\(op): ragged nested array (shapes \(shape!) and \(inner))")
             shape = inner
         }
         return shape!

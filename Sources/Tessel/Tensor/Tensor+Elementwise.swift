@@ -1,15 +1,16 @@
 // Element-wise arithmetic. Binary operators broadcast by NumPy's rules (without materialising
-// the expanded operand) and promote int32 with float32 to float32. A Swift scalar on either
+// the expanded operand) and promote int32 with float32 to float32; `/` is true division (int32
+// operands give float32, as PyTorch's), `floorDivide` keeps integers. A Swift scalar on either
 // side becomes a 0-d tensor of its own dtype: `Int` keeps an int32 tensor int32, `Float` and
 // `Double` make it float32 (as PyTorch treats Python scalars).
 
 extension Tensor {
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.add, lhs, rhs) }
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.sub, lhs, rhs) }
-    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.mul, lhs, rhs) }
-    /// True division: int32 operands give an int32 (truncated) result; cast to float32 first for a fraction.
-    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.div, lhs, rhs) }
-    public static prefix func - (x: Tensor) -> Tensor { Dispatch.unary(.neg, x) }
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.add), [lhs, rhs]) }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.sub), [lhs, rhs]) }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.mul), [lhs, rhs]) }
+    /// True division: the result is float32 whatever the operands (`floorDivide` keeps int32).
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.div), [lhs, rhs]) }
+    public static prefix func - (x: Tensor) -> Tensor { x.neg() }
 
     public static func + <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs + lhs.scalar(rhs) }
     public static func - <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs - lhs.scalar(rhs) }
@@ -23,34 +24,65 @@ extension Tensor {
     /// A 0-d tensor on this tensor's device.
     func scalar<S: TensorScalar>(_ value: S) -> Tensor { Tensor(value, device: device) }
 
-    public func neg() -> Tensor { Dispatch.unary(.neg, self) }
-    public func abs() -> Tensor { Dispatch.unary(.abs, self) }
-    public func exp() -> Tensor { Dispatch.unary(.exp, floating) }
-    public func log() -> Tensor { Dispatch.unary(.log, floating) }
-    public func sqrt() -> Tensor { Dispatch.unary(.sqrt, floating) }
-    public func sin() -> Tensor { Dispatch.unary(.sin, floating) }
-    public func cos() -> Tensor { Dispatch.unary(.cos, floating) }
-    public func tanh() -> Tensor { Dispatch.unary(.tanh, floating) }
-    public func sigmoid() -> Tensor { Dispatch.unary(.sigmoid, floating) }
-    public func relu() -> Tensor { Dispatch.unary(.relu, self) }
-    public func square() -> Tensor { Dispatch.unary(.square, self) }
+    /// `-x`. Bool tensors have no negation (as in PyTorch): use `.!= true` or `logicalNot`.
+    public func neg() -> Tensor {
+        check(dtype != .bool, "neg: a bool tensor cannot be negated; use logicalNot()")
+        return unary(.neg)
+    }
+    public func abs() -> Tensor { unary(.abs) }
+    public func exp() -> Tensor { floating.unary(.exp) }
+    public func log() -> Tensor { floating.unary(.log) }
+    public func sqrt() -> Tensor { floating.unary(.sqrt) }
+    public func sin() -> Tensor { floating.unary(.sin) }
+    public func cos() -> Tensor { floating.unary(.cos) }
+    public func tanh() -> Tensor { floating.unary(.tanh) }
+    public func sigmoid() -> Tensor { floating.unary(.sigmoid) }
+    public func relu() -> Tensor { unary(.relu) }
+    public func square() -> Tensor { unary(.square) }
+
+    /// `true` where `self` is false (bool; other dtypes compare with 0).
+    public func logicalNot() -> Tensor { self .== scalar(Int32(0)) }
+
+    /// Integer ops (`neg`, `abs`, `relu`, `square`) on a bool tensor run on it as int32.
+    private func unary(_ op: UnaryOp) -> Tensor {
+        Dispatch.run(.unary(op), [dtype == .bool ? cast(.int32) : self])
+    }
 
     /// `self` raised to `exponent` element-wise (broadcasting).
-    public func pow(_ exponent: Tensor) -> Tensor { Dispatch.binary(.pow, self, exponent) }
+    public func pow(_ exponent: Tensor) -> Tensor { Dispatch.run(.binary(.pow), [self, exponent]) }
     public func pow<S: TensorScalar>(_ exponent: S) -> Tensor { pow(scalar(exponent)) }
 
+    /// `floor(self / other)` for integers (int32 stays int32, as PyTorch's `floor_divide`); for
+    /// float32 operands the floor of the true quotient. Division by zero gives 0 for int32.
+    public func floorDivide(_ other: Tensor) -> Tensor {
+        if dtype.promoted(with: other.dtype) == .float32 { return (self / other).floor() }
+        return Dispatch.run(.binary(.floorDivide), [self, other])
+    }
+    public func floorDivide<S: TensorScalar>(_ other: S) -> Tensor { floorDivide(scalar(other)) }
+
+    /// The largest integer not above each element (float32).
+    public func floor() -> Tensor { floating.unary(.floor) }
+
     /// Element-wise maximum (NaN wins, as in NumPy).
-    public func maximum(_ other: Tensor) -> Tensor { Dispatch.binary(.maximum, self, other) }
+    public func maximum(_ other: Tensor) -> Tensor { Dispatch.run(.binary(.maximum), [self, other]) }
     public func maximum<S: TensorScalar>(_ other: S) -> Tensor { maximum(scalar(other)) }
     /// Element-wise minimum (NaN wins, as in NumPy).
-    public func minimum(_ other: Tensor) -> Tensor { Dispatch.binary(.minimum, self, other) }
+    public func minimum(_ other: Tensor) -> Tensor { Dispatch.run(.binary(.minimum), [self, other]) }
     public func minimum<S: TensorScalar>(_ other: S) -> Tensor { minimum(scalar(other)) }
 
-    /// Limits every element to `min...max` (either bound may be omitted).
+    /// Limits every element to `min...max` (either bound may be omitted). On int32 tensors an
+    /// infinite bound is no bound and finite bounds are rounded inward to integers.
     public func clamp(min: Double? = nil, max: Double? = nil) -> Tensor {
+        check(!(min?.isNaN ?? false) && !(max?.isNaN ?? false), "clamp: NaN bound")
         var result = self
-        if let min { result = result.maximum(dtype == .float32 ? Tensor(Float(min), device: device) : Tensor(Int(min), device: device)) }
-        if let max { result = result.minimum(dtype == .float32 ? Tensor(Float(max), device: device) : Tensor(Int(max), device: device)) }
+        if dtype == .float32 {
+            if let min { result = result.maximum(Float(min)) }
+            if let max { result = result.minimum(Float(max)) }
+            return result
+        }
+        let low = Double(Int32.min), high = Double(Int32.max)
+        if let min, min > low { result = result.maximum(Int(Swift.min(min.rounded(.up), high))) }
+        if let max, max < high { result = result.minimum(Int(Swift.max(max.rounded(.down), low))) }
         return result
     }
 
@@ -58,12 +90,12 @@ extension Tensor {
     private var floating: Tensor { cast(.float32) }
 
     // Comparisons give bool masks.
-    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.equal, lhs, rhs) }
-    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.notEqual, lhs, rhs) }
-    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.less, lhs, rhs) }
-    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.lessEqual, lhs, rhs) }
-    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.greater, lhs, rhs) }
-    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.binary(.greaterEqual, lhs, rhs) }
+    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.equal), [lhs, rhs]) }
+    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.notEqual), [lhs, rhs]) }
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.less), [lhs, rhs]) }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.lessEqual), [lhs, rhs]) }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.greater), [lhs, rhs]) }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.greaterEqual), [lhs, rhs]) }
     public static func .== <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .== lhs.scalar(rhs) }
     public static func .!= <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .!= lhs.scalar(rhs) }
     public static func .< <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .< lhs.scalar(rhs) }
@@ -71,8 +103,12 @@ extension Tensor {
     public static func .> <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .> lhs.scalar(rhs) }
     public static func .>= <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .>= lhs.scalar(rhs) }
 
-    /// `condition ? a : b` element-wise, broadcasting all three.
-    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor { Dispatch.select(condition, a, b) }
+    /// `condition ? a : b` element-wise, broadcasting all three; `condition` must be bool (as
+    /// in PyTorch: compare first, `x .> 0`).
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        check(condition.dtype == .bool, "where: the condition must be a bool tensor, got \(condition.dtype) \(condition.shape)")
+        return Dispatch.run(.select, [condition, a, b])
+    }
 }
 
 infix operator .== : ComparisonPrecedence

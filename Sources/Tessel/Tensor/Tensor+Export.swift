@@ -11,7 +11,7 @@ extension Tensor {
     /// Copies the elements, in row-major order, into `buffer` (which must hold `count` of
     /// them): a reused host buffer saves the page faults of a fresh array on every read.
     public func copyScalars<T: TensorScalar>(into buffer: UnsafeMutableBufferPointer<T>) {
-        precondition(buffer.count >= count, "copyScalars: \(count) elements into a buffer of \(buffer.count)")
+        check(buffer.count >= count, "copyScalars: \(count) elements into a buffer of \(buffer.count)")
         let source = T.dtype == dtype ? self : cast(T.dtype)
         if T.self == Float.self || T.self == Int32.self {
             // Their stored bits are their memory: read straight into the buffer.
@@ -26,7 +26,7 @@ extension Tensor {
 
     /// The value of a one-element tensor.
     public func item<T: TensorScalar>(as type: T.Type = T.self) -> T {
-        precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
+        check(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
         return scalars(as: T.self)[0]
     }
 

@@ -3,16 +3,16 @@ extension Tensor {
     /// `index` is int32 with the output's shape, which matches `self` except along `axis`.
     public func gather(axis: Int, index: Tensor) -> Tensor {
         let a = self.axis(axis, op: "gather")
-        precondition(index.dtype != .float32, "gather: index must be int32, got \(index.dtype)")
-        precondition(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] == shape[$0] },
+        check(index.dtype != .float32, "gather: index must be int32, got \(index.dtype)")
+        check(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] == shape[$0] },
                      "gather: index shape \(index.shape) does not match \(shape) outside axis \(axis)")
-        return Dispatch.gather(self, axis: a, index: index)
+        return Dispatch.run(.gather(axis: a), [self, index])
     }
 
     /// The entries at `indices` (1-D int32) along `axis`, as `torch.index_select`.
     public func indexSelect(axis: Int, indices: Tensor) -> Tensor {
         let a = self.axis(axis, op: "indexSelect")
-        precondition(indices.rank == 1 && indices.dtype != .float32,
+        check(indices.rank == 1 && indices.dtype != .float32,
                      "indexSelect: indices must be a 1-D int32 tensor, got \(indices.shape) \(indices.dtype)")
         var outputShape = shape
         outputShape[a] = indices.count
@@ -20,12 +20,12 @@ extension Tensor {
         var spread = [Int](repeating: 1, count: rank)
         spread[a] = indices.count
         let index = indices.reshape(spread).expand(outputShape)
-        return Dispatch.gather(self, axis: a, index: index)
+        return Dispatch.run(.gather(axis: a), [self, index])
     }
 
     /// One-hot rows for int32 class labels: shape `shape + [classes]`, float32.
     public func oneHot(classes: Int) -> Tensor {
-        precondition(dtype != .float32, "oneHot: labels must be int32, got \(dtype)")
+        check(dtype != .float32, "oneHot: labels must be int32, got \(dtype)")
         let positions = Tensor.arange(0, classes, device: device)
         return (unsqueeze(axis: -1) .== positions).cast(.float32)
     }

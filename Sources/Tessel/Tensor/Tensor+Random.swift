@@ -37,7 +37,7 @@ extension Tensor {
     /// Uniform samples in [0, 1).
     public static func rand(_ shape: [Int], device: Device = .default) -> Tensor {
         let count = shape.reduce(1, *)
-        return Dispatch.upload(RandomStream.draws(count).map { RandomStream.unit($0).bitPattern },
+        return fromHost(bits: RandomStream.draws(count).map { RandomStream.unit($0).bitPattern },
                                shape: shape, dtype: .float32, device: device)
     }
 
@@ -52,16 +52,16 @@ extension Tensor {
             let value = (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Float.pi * u2)
             return value.bitPattern
         }
-        return Dispatch.upload(values, shape: shape, dtype: .float32, device: device)
+        return fromHost(bits: values, shape: shape, dtype: .float32, device: device)
     }
 
     /// Uniform integers in `low..<high`, int32.
     public static func randint(_ low: Int, _ high: Int, _ shape: [Int], device: Device = .default) -> Tensor {
-        precondition(high > low, "randint: empty range \(low)..<\(high)")
+        check(high > low, "randint: empty range \(low)..<\(high)")
         let span = UInt64(high - low)
         let values = RandomStream.draws(shape.reduce(1, *)).map { draw in
             UInt32(bitPattern: Int32(low + Int(draw.multipliedFullWidth(by: span).high)))
         }
-        return Dispatch.upload(values, shape: shape, dtype: .int32, device: device)
+        return fromHost(bits: values, shape: shape, dtype: .int32, device: device)
     }
 }

@@ -9,7 +9,7 @@ extension Tensor {
     /// Reduces, then puts back size-1 axes when `keepDims` is set.
     private func reduced(_ op: ReduceOp, axes: [Int]?, keepDims: Bool) -> Tensor {
         let resolved = reductionAxes(axes, op: op.rawValue)
-        let result = Dispatch.reduce(op, self, axes: resolved)
+        let result = Dispatch.run(.reduce(op, axes: resolved), [self])
         return keepDims ? result.reshape(shape.indices.map { resolved.contains($0) ? 1 : shape[$0] }) : result
     }
 
@@ -40,7 +40,7 @@ extension Tensor {
 
     private func argReduce(_ op: ReduceOp, axis: Int?, keepDims: Bool) -> Tensor {
         guard let axis else {
-            let flat = Dispatch.reduce(op, self, axes: Array(0..<rank))
+            let flat = Dispatch.run(.reduce(op, axes: Array(0..<rank)), [self])
             return keepDims ? flat.reshape([Int](repeating: 1, count: rank)) : flat
         }
         return reduced(op, axes: [axis], keepDims: keepDims)
@@ -60,11 +60,11 @@ extension Tensor {
 
     /// `exp(x) / sum(exp(x))` along `axis`, shifted by the max for stability (one fused kernel).
     public func softmax(axis: Int = -1) -> Tensor {
-        Dispatch.softmax(cast(.float32), axis: rank == 0 ? 0 : self.axis(axis, op: "softmax"), log: false)
+        Dispatch.run(.softmax(axis: rank == 0 ? 0 : self.axis(axis, op: "softmax"), log: false), [cast(.float32)])
     }
 
     /// `x - logSumExp(x)` along `axis` (one fused kernel).
     public func logSoftmax(axis: Int = -1) -> Tensor {
-        Dispatch.softmax(cast(.float32), axis: rank == 0 ? 0 : self.axis(axis, op: "logSoftmax"), log: true)
+        Dispatch.run(.softmax(axis: rank == 0 ? 0 : self.axis(axis, op: "logSoftmax"), log: true), [cast(.float32)])
     }
 }

@@ -1,8 +1,9 @@
 /// One entry of a subscript: `t[1]`, `t[1..<3]`, `t[.all, 0]`, `t[.stride(0..<8, by: 2)]`, `t[.newAxis]`.
-public enum TensorIndex: Sendable {
+public enum TensorIndex: Sendable, Equatable {
     /// One position (negative counts from the end); removes the axis.
     case at(Int)
-    /// A range with a positive step; `nil` bounds mean the start or end of the axis.
+    /// A range with a non-zero step; `nil` bounds mean the start or end of the walk, and a
+    /// negative step walks backwards (`.range(start: nil, end: nil, step: -1)` is NumPy's `::-1`).
     case range(start: Int?, end: Int?, step: Int)
     /// Inserts a size-1 axis (spelled `.newAxis` in a subscript).
     case insertAxis
@@ -34,44 +35,19 @@ extension PartialRangeThrough: TensorIndexConvertible where Bound == Int {
 extension Tensor {
     /// A view selecting positions along the leading axes; unnamed trailing axes are kept whole.
     /// Negative positions and bounds count from the end of the axis, as in NumPy.
-    public subscript(_ indices: any TensorIndexConvertible...) -> Tensor { slice(indices.map(\.tensorIndex)) }
+    ///
+    /// Assigning writes into the viewed elements of the base tensor (broadcasting the value, as
+    /// PyTorch's `x[0:3] = y`): `x[0..<3] = Tensor([1, 2, 3])`, `x[.all, 0] = Tensor(Float(0))`.
+    public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
+        get { slice(indices.map(\.tensorIndex)) }
+        set {
+            var view = slice(indices.map(\.tensorIndex))
+            view.copy(from: newValue)
+        }
+    }
 
     /// The view for a list of indices (see the variadic subscript).
-    public func slice(_ indices: [TensorIndex]) -> Tensor {
-        var shape: [Int] = [], strides: [Int] = []
-        var offset = layout.offset
-        var axis = 0
-        for index in indices {
-            switch index {
-            case .insertAxis:
-                shape.append(1)
-                strides.append(0)
-            case .at(let position):
-                precondition(axis < rank, "subscript: too many indices for shape \(self.shape)")
-                let size = self.shape[axis]
-                let p = position < 0 ? position + size : position
-                precondition(p >= 0 && p < size, "subscript: index \(position) out of range for axis \(axis) of shape \(self.shape)")
-                offset += p * layout.strides[axis]
-                axis += 1
-            case .range(let start, let end, let step):
-                precondition(axis < rank, "subscript: too many indices for shape \(self.shape)")
-                precondition(step > 0, "subscript: step must be positive, got \(step)")
-                let size = self.shape[axis]
-                func clampBound(_ bound: Int?, _ fallback: Int) -> Int {
-                    guard let bound else { return fallback }
-                    return Swift.min(Swift.max(bound < 0 ? bound + size : bound, 0), size)
-                }
-                let lo = clampBound(start, 0), hi = Swift.max(clampBound(end, size), lo)
-                shape.append((hi - lo + step - 1) / step)
-                strides.append(layout.strides[axis] * step)
-                offset += lo * layout.strides[axis]
-                axis += 1
-            }
-        }
-        shape += self.shape[axis...]
-        strides += layout.strides[axis...]
-        return viewing(Layout(shape: shape, strides: strides, offset: offset))
-    }
+    public func slice(_ indices: [TensorIndex]) -> Tensor { Dispatch.run(.slice(indices), [self]) }
 }
 
 // Lets `.all`, `.newAxis` and `.stride` stand in a subscript list (SE-0299).
@@ -83,5 +59,11 @@ extension TensorIndexConvertible where Self == TensorIndex {
     /// Every `step`-th position of `range`.
     public static func stride(_ range: Range<Int>, by step: Int) -> TensorIndex {
         .range(start: range.lowerBound, end: range.upperBound, step: step)
+    }
+    /// Every `step`-th position from `start` towards `end` (nil: the ends of the walk); a
+    /// negative step walks backwards: `.stride(by: -1)` is NumPy's `x[::-1]`, `.stride(from: 2,
+    /// by: 3)` its `x[2::3]`.
+    public static func stride(from start: Int? = nil, to end: Int? = nil, by step: Int) -> TensorIndex {
+        .range(start: start, end: end, step: step)
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An n-dimensional array of `float32`, `int32` or `bool` values on one device.
 ///
 /// A `Tensor` is a view: a shared buffer on a device plus a `Layout` (shape, strides, offset).
@@ -33,6 +35,8 @@ public struct Tensor: Sendable {
     public var dtype: DType { storage.dtype }
     /// Where the data lives and kernels run.
     public var device: Device { storage.backend.device }
+    /// How many in-place writes this tensor's storage has seen (shared by every view of it).
+    public var version: Int { storage.version }
     /// True when the elements are densely packed in row-major order.
     public var isContiguous: Bool { layout.isContiguous }
 
@@ -46,7 +50,7 @@ public struct Tensor: Sendable {
     func axis(_ axis: Int, op: String, rank: Int? = nil) -> Int {
         let rank = rank ?? self.rank
         let normalised = axis < 0 ? axis + rank : axis
-        precondition(normalised >= 0 && normalised < Swift.max(rank, 1),
+        check(normalised >= 0 && normalised < Swift.max(rank, 1),
                      "\(op): axis \(axis) out of range for shape \(shape)")
         return normalised
     }
@@ -57,6 +61,12 @@ final class TensorStorage: Sendable {
     let buffer: any BackendBuffer
     let backend: any Backend
     let dtype: DType
+    /// Writes so far: every in-place op bumps it, so autograd can tell that a tensor it saved
+    /// for backward was overwritten.
+    private let writes = Atomic<Int>(0)
+
+    var version: Int { writes.load(ordering: .relaxed) }
+    func bumpVersion() { writes.add(1, ordering: .relaxed) }
 
     init(buffer: any BackendBuffer, backend: any Backend, dtype: DType) {
         self.buffer = buffer

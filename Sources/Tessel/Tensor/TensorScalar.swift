@@ -31,7 +31,7 @@ extension Int32: TensorScalar {
 extension Int: TensorScalar {
     public static var dtype: DType { .int32 }
     public var storedBits: UInt32 {
-        precondition(self >= Int(Int32.min) && self <= Int(Int32.max), "Int \(self) does not fit in int32")
+        check(self >= Int(Int32.min) && self <= Int(Int32.max), "Int \(self) does not fit in int32")
         return UInt32(bitPattern: Int32(self))
     }
     public init(storedBits: UInt32) { self.init(Int32(bitPattern: storedBits)) }

@@ -366,7 +366,11 @@ final class ElementwiseConformanceTests: XCTestCase {
         typealias IntOp = (String, (Tensor, Tensor) -> Tensor, (Int32, Int32) -> Int32)
         let ops: [IntOp] = [
             ("+", { $0 + $1 }, { $0 &+ $1 }), ("-", { $0 - $1 }, { $0 &- $1 }), ("*", { $0 * $1 }, { $0 &* $1 }),
-            ("/", { $0 / $1 }, { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }),
+            ("floorDivide", { $0.floorDivide($1) }, { x, y in
+                guard y != 0 else { return 0 }
+                let q = x.dividedReportingOverflow(by: y).partialValue
+                return x % y != 0 && (x < 0) != (y < 0) ? q - 1 : q
+            }),
             ("maximum", { $0.maximum($1) }, { Swift.max($0, $1) }), ("minimum", { $0.minimum($1) }, { Swift.min($0, $1) }),
         ]
         forEachDevice { device in
@@ -390,19 +394,29 @@ final class ElementwiseConformanceTests: XCTestCase {
                     assertExact(x.relu(), r.map { Swift.max($0, 0) }, dtype: .int32, "int32 relu \(operand.name)")
                     assertExact(x.square(), r.map { Double(Int32($0) &* Int32($0)) }, dtype: .int32, "int32 square (wraps) \(operand.name)")
                     assertExact(x + 1, r.map { $0 + 1 }, dtype: .int32, "int32 + Int \(operand.name)")
-                    assertExact(x / 7, r.map { ($0 / 7).rounded(.towardZero) }, dtype: .int32, "int32 / Int truncates \(operand.name)")
+                    assertExact(x.floorDivide(7), r.map { ($0 / 7).rounded(.down) }, dtype: .int32, "int32 floorDivide Int \(operand.name)")
                     assertExact(x * Float(0.5), r.map { $0 * 0.5 }, dtype: .float32, "int32 * Float promotes \(operand.name)")
                 }
             }
             let small = Tensor([-3, -2, 2, 3, 5] as [Int32], device: device)
             assertExact(small.pow(Tensor([3, 2, 0, 4, 1] as [Int32], device: device)), RefArray(shape: [5], data: [-27, 4, 1, 81, 5]),
                         dtype: .int32, "int32 pow")
+            // Exact by squaring on both backends: wraps past 2^31 (3^21), negative exponents truncate.
+            assertExact(Tensor([3, 2, 1, -1, 3, -2] as [Int32], device: device).pow(Tensor([21, -1, -5, -3, 0, 31] as [Int32], device: device)),
+                        RefArray(shape: [6], data: [1_870_418_611, 0, 1, -1, 1, -2_147_483_648]), dtype: .int32, "int32 pow wraps and truncates")
+            // True division: int32 / int32 gives float32, as PyTorch's `/`.
+            let quotient = Tensor([7, -7, 1, 0] as [Int32], device: device) / Tensor([2, 2, 4, 5] as [Int32], device: device)
+            assertExact(quotient, RefArray(shape: [4], data: [3.5, -3.5, 0.25, 0]), dtype: .float32, "int32 / int32 is true division")
+            assertExact(Tensor([7, -7] as [Int32], device: device) / 2, RefArray(shape: [2], data: [3.5, -3.5]), dtype: .float32,
+                        "int32 / Int is true division")
+            assertExact(Tensor([7.5, -7.5] as [Float], device: device).floorDivide(2), RefArray(shape: [2], data: [3, -4]),
+                        dtype: .float32, "float32 floorDivide")
             let edges = Tensor([Int32.max, Int32.min, -7, 7, Int32.min] as [Int32], device: device)
             let by = Tensor([1, -1, 2, -2, 0] as [Int32], device: device)
             assertExact(edges + by, RefArray(shape: [5], data: [-2_147_483_648, 2_147_483_647, -5, 5, -2_147_483_648]),
                         dtype: .int32, "int32 + wraps")
-            assertExact(edges / by, RefArray(shape: [5], data: [2_147_483_647, -2_147_483_648, -3, -3, 0]),
-                        dtype: .int32, "int32 / truncates, MIN / -1 wraps, x / 0 = 0")
+            assertExact(edges.floorDivide(by), RefArray(shape: [5], data: [2_147_483_647, -2_147_483_648, -4, -4, 0]),
+                        dtype: .int32, "int32 floorDivide rounds down, MIN / -1 wraps, x / 0 = 0")
             assertExact(-Tensor([Int32.min] as [Int32], device: device), RefArray(shape: [1], data: [-2_147_483_648]),
                         dtype: .int32, "-Int32.min wraps")
         }

@@ -30,14 +30,15 @@ func lanewise<T: SIMDScalar, R: SIMDScalar>(_ v: Vector<T>, _ f: (T) -> R) -> Ve
     return result
 }
 
-/// Calls `body(source, stride, target, length)` for every run of `x` (output contiguous), on all cores.
+/// Calls `body(source, stride, target, length)` for every run of `x` (output contiguous, at
+/// any offset), on all cores.
 @inline(__always)
-func forEachUnaryRun<T, R>(_ x: StridedView, into output: UnsafeMutablePointer<R>,
+func forEachUnaryRun<T, R>(_ x: StridedView, into output: StridedView,
                            _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-    let runs = StridedRuns([x.layout, Layout(contiguous: x.shape)])
+    let runs = StridedRuns([x.layout, output.layout])
     let input = UnsafePointer(x.cpuBase(T.self))
     let stride = runs.innerStride(0)
-    let out = UncheckedSendable(output)
+    let out = UncheckedSendable(output.cpuBase(R.self))
     parallelFor(x.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
             body(input + offsets[0], stride, out.value + offsets[1], length)
@@ -63,14 +64,14 @@ func unaryRun<T: SIMDScalar, R: SIMDScalar>(_ source: UnsafePointer<T>, _ stride
 }
 
 /// Calls `body(x, strideX, y, strideY, target, length)` for every run of `a` and `b` (same
-/// shape, output contiguous), on all cores.
+/// shape, output contiguous at any offset), on all cores.
 @inline(__always)
-func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: UnsafeMutablePointer<R>,
+func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: StridedView,
                             _ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-    let runs = StridedRuns([a.layout, b.layout, Layout(contiguous: a.shape)])
+    let runs = StridedRuns([a.layout, b.layout, output.layout])
     let left = UnsafePointer(a.cpuBase(T.self)), right = UnsafePointer(b.cpuBase(T.self))
     let strideA = runs.innerStride(0), strideB = runs.innerStride(1)
-    let out = UncheckedSendable(output)
+    let out = UncheckedSendable(output.cpuBase(R.self))
     parallelFor(a.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
             body(left + offsets[0], strideA, right + offsets[1], strideB, out.value + offsets[2], length)
@@ -118,21 +119,23 @@ extension CPUBackend {
     // (a single closure switching over all ops grew past its inlining limits, and exp then ran
     // as an out-of-line call on four 128-bit pieces).
 
-    func unary(_ op: UnaryOp, _ x: StridedView, into output: any BackendBuffer) {
+    func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView) {
+        if !output.layout.isContiguous { return throughDense(output) { unary(op, x, into: $0) } }
         if x.dtype != .float32 {
-            let out = output.cpuPointer(Int32.self)
+            let out = output
             switch op {
             case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { 0 &- $0 }, scalar: { 0 &- $0 }) }
             case .abs:
                 forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 &- $0 : $0 }) }
             case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 &* $0 }, scalar: { $0 &* $0 }) }
             case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) }) }
-            default: preconditionFailure("\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
+            default: checkFailure("\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
             }
             return
         }
-        let out = output.cpuPointer(Float.self)
+        let out = output
         switch op {
+        case .floor: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.rounded(.down) }, scalar: { $0.rounded(.down) }) }
         case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { -$0 }, scalar: { -$0 }) }
         case .abs: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) }) }
         case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 * $0 }, scalar: { $0 * $0 }) }
@@ -147,22 +150,23 @@ extension CPUBackend {
         }
     }
 
-    func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
-        precondition(a.dtype == b.dtype && a.shape == b.shape, "binary \(op.rawValue): operands differ")
+    func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView) {
+        check(a.dtype == b.dtype && a.shape == b.shape, "binary \(op.rawValue): operands differ")
+        if !output.layout.isContiguous { return throughDense(output) { binary(op, a, b, into: $0) } }
         if op.isComparison {
             if a.dtype == .float32 {
-                compare(op, a, b, Float.self, into: output.cpuPointer(Int32.self))
+                compare(op, a, b, Float.self, into: output)
             } else {
-                compare(op, a, b, Int32.self, into: output.cpuPointer(Int32.self))
+                compare(op, a, b, Int32.self, into: output)
             }
         } else if a.dtype == .float32 {
-            binaryFloat(op, a, b, output.cpuPointer(Float.self))
+            binaryFloat(op, a, b, output)
         } else {
-            binaryInt(op, a, b, output.cpuPointer(Int32.self))
+            binaryInt(op, a, b, output)
         }
     }
 
-    private func binaryFloat(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: UnsafeMutablePointer<Float>) {
+    private func binaryFloat(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: StridedView) {
         switch op {
         case .add: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 + $1 }, scalar: { $0 + $1 })
@@ -185,11 +189,14 @@ extension CPUBackend {
         case .minimum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { cpuMinimum($0, $1) }, scalar: { cpuMinimum($0, $1) })
             }
-        default: preconditionFailure("binary \(op.rawValue): not arithmetic")
+        case .floorDivide: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { ($0 / $1).rounded(.down) }, scalar: { ($0 / $1).rounded(.down) })
+            }
+        default: checkFailure("binary \(op.rawValue): not arithmetic")
         }
     }
 
-    private func binaryInt(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: UnsafeMutablePointer<Int32>) {
+    private func binaryInt(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: StridedView) {
         switch op {
         case .add: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 &+ $1 }, scalar: { $0 &+ $1 })
@@ -200,10 +207,11 @@ extension CPUBackend {
         case .mul: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 &* $1 }, scalar: { $0 &* $1 })
             }
-        case .div:
-            // Truncating, as C and OpenCL; x / 0 is defined as 0 instead of trapping.
+        case .floorDivide, .div:
+            // Rounded down, as PyTorch's floor_divide; x / 0 is defined as 0 instead of
+            // trapping (OpenCL does the same). `div` never reaches here with int32 operands.
             forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuIntDivide) }, scalar: { cpuIntDivide($0, $1) })
+                binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuFloorDivide) }, scalar: { cpuFloorDivide($0, $1) })
             }
         case .pow: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuIntPow) }, scalar: { cpuIntPow($0, $1) })
@@ -214,13 +222,13 @@ extension CPUBackend {
         case .minimum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: $1, where: $1 .< $0) }, scalar: { Swift.min($0, $1) })
             }
-        default: preconditionFailure("binary \(op.rawValue): not arithmetic")
+        default: checkFailure("binary \(op.rawValue): not arithmetic")
         }
     }
 
     /// Comparisons of float32 or int32 operands: 1 where it holds, else 0 (int32 masks).
     private func compare<T: SIMDScalar & Comparable>(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _: T.Type,
-                                                     into out: UnsafeMutablePointer<Int32>) where T.SIMDMaskScalar == Int32 {
+                                                     into out: StridedView) where T.SIMDMaskScalar == Int32 {
         switch op {
         case .equal: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .== $1) }, scalar: { $0 == $1 ? 1 : 0 })
@@ -240,28 +248,31 @@ extension CPUBackend {
         case .greaterEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .>= $1) }, scalar: { $0 >= $1 ? 1 : 0 })
             }
-        default: preconditionFailure("\(op.rawValue): not a comparison")
+        default: checkFailure("\(op.rawValue): not a comparison")
         }
     }
 
-    func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
+    func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
         // Two passes through the generic binary loop would need a temporary; a direct run walk does not.
-        let runs = StridedRuns([condition.layout, a.layout, b.layout, Layout(contiguous: a.shape)])
+        let runs = StridedRuns([condition.layout, a.layout, b.layout, output.layout])
         let c = condition.cpuBase(Int32.self), x = a.cpuBase(UInt32.self), y = b.cpuBase(UInt32.self)
-        let out = UncheckedSendable(output.cpuPointer(UInt32.self))
-        let strides = (0..<3).map(runs.innerStride)
+        let out = UncheckedSendable(output.cpuBase(UInt32.self))
+        let strides = (0..<4).map(runs.innerStride)
         parallelFor(a.count, grain: elementwiseGrain) { range in
             runs.forEachRun(in: range) { offsets, length in
                 let cp = c + offsets[0], xp = x + offsets[1], yp = y + offsets[2], target = out.value + offsets[3]
                 for i in 0..<length {
-                    target[i] = cp[i * strides[0]] != 0 ? xp[i * strides[1]] : yp[i * strides[2]]
+                    target[i * strides[3]] = cp[i * strides[0]] != 0 ? xp[i * strides[1]] : yp[i * strides[2]]
                 }
             }
         }
     }
 
-    func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer) {
-        let out = output.cpuPointer(Int32.self)
+    func cast(_ source: StridedView, to dtype: DType, into output: StridedView) {
+        if !output.layout.isContiguous && source.dtype != dtype && !(source.dtype == .bool && dtype == .int32) {
+            return throughDense(output) { cast(source, to: dtype, into: $0) }
+        }
+        let out = output
         switch (source.dtype, dtype) {
         case (.float32, .int32):
             forEachUnaryRun(source, into: out) { (x: UnsafePointer<Float>, stride, target, length) in
@@ -272,7 +283,7 @@ extension CPUBackend {
                 unaryRun(x, stride, target, length, vector: { maskToInt($0 .!= 0) }, scalar: { $0 != 0 ? 1 : 0 })
             }
         case (.int32, .float32), (.bool, .float32):
-            forEachUnaryRun(source, into: output.cpuPointer(Float.self)) { (x: UnsafePointer<Int32>, stride, target, length) in
+            forEachUnaryRun(source, into: output) { (x: UnsafePointer<Int32>, stride, target, length) in
                 unaryRun(x, stride, target, length, vector: { Vector<Float>($0) }, scalar: { Float($0) })
             }
         case (.int32, .bool):
@@ -280,12 +291,12 @@ extension CPUBackend {
                 unaryRun(x, stride, target, length, vector: { maskToInt($0 .!= 0) }, scalar: { $0 != 0 ? 1 : 0 })
             }
         default:
-            copy(source, to: StridedView(buffer: output, dtype: dtype, layout: Layout(contiguous: source.shape)))
+            copy(source, to: output)
         }
     }
 
     func copy(_ source: StridedView, to destination: StridedView) {
-        precondition(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
+        check(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
         let runs = StridedRuns([source.layout, destination.layout])
         let from = source.cpuBase(UInt32.self)
         let to = UncheckedSendable(destination.cpuBase(UInt32.self))
@@ -363,8 +374,16 @@ extension CPUBackend {
         }
     }
 
-    func fill(_ buffer: any BackendBuffer, count: Int, bits: UInt32) {
-        let target = UncheckedSendable(buffer.cpuPointer(UInt32.self))
+    /// Runs `body` into a dense temporary of `output`'s shape, then copies it into `output`:
+    /// the SIMD run loops write contiguous targets only, and strided in-place updates are rare.
+    func throughDense(_ output: StridedView, _ body: (StridedView) -> Void) {
+        let dense = StridedView(buffer: allocate(count: output.count), dtype: output.dtype, layout: Layout(contiguous: output.shape))
+        body(dense)
+        copy(dense, to: output)
+    }
+
+    func fill(_ buffer: any BackendBuffer, offset: Int, count: Int, bits: UInt32) {
+        let target = UncheckedSendable(buffer.cpuPointer(UInt32.self) + offset)
         parallelFor(count, grain: elementwiseGrain * 4) { range in
             (target.value + range.lowerBound).update(repeating: bits, count: range.count)
         }
@@ -393,8 +412,24 @@ extension CPUBackend {
     let nan = (x .!= x) .| (y .!= y)
     return x.replacing(with: y, where: y .< x).replacing(with: .nan, where: nan)
 }
-@inline(__always) func cpuIntDivide(_ x: Int32, _ y: Int32) -> Int32 { y == 0 ? 0 : x.dividedReportingOverflow(by: y).partialValue }
-@inline(__always) func cpuIntPow(_ x: Int32, _ y: Int32) -> Int32 { cpuFloatToInt(Foundation.pow(Float(x), Float(y))) }
+@inline(__always) func cpuFloorDivide(_ x: Int32, _ y: Int32) -> Int32 {
+    guard y != 0 else { return 0 }
+    let quotient = x.dividedReportingOverflow(by: y).partialValue // Int32.min / -1 wraps
+    let remainder = x.remainderReportingOverflow(dividingBy: y).partialValue
+    return (remainder != 0 && (x < 0) != (y < 0)) ? quotient &- 1 : quotient
+}
+/// Exact integer power by squaring, wrapping on overflow (the OpenCL kernel does the same); a
+/// negative exponent gives 1 / x^|y| truncated: 0 unless x is 1 or -1.
+@inline(__always) func cpuIntPow(_ x: Int32, _ y: Int32) -> Int32 {
+    if y < 0 { return x == 1 ? 1 : (x == -1 ? (y & 1 == 1 ? -1 : 1) : 0) }
+    var result: UInt32 = 1, base = UInt32(bitPattern: x), exponent = y
+    while exponent > 0 {
+        if exponent & 1 == 1 { result &*= base }
+        base &*= base
+        exponent >>= 1
+    }
+    return Int32(bitPattern: result)
+}
 /// Truncates toward zero, saturating out-of-range values and mapping NaN to 0 instead of trapping.
 @inline(__always) func cpuFloatToInt(_ x: Float) -> Int32 {
     if x.isNaN { return 0 }

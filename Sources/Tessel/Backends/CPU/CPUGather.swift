@@ -1,24 +1,63 @@
 extension CPUBackend {
-    func gather(_ x: StridedView, axis: Int, index: StridedView, into output: any BackendBuffer) {
+    func gather(_ x: StridedView, axis: Int, index: StridedView, into output: StridedView) {
         // View x with the gathered axis frozen at 0 (stride 0): the walk then yields, for each
         // output element, x's offset except along `axis`, which the index supplies.
-        var frozen = x.layout
-        frozen.shape = index.shape
-        frozen.strides[axis] = 0
+        let frozen = frozenAlong(axis, x.layout, shape: index.shape)
         let axisStride = x.layout.strides[axis], axisSize = x.shape[axis]
-        let runs = StridedRuns([index.layout, frozen, Layout(contiguous: index.shape)])
+        let runs = StridedRuns([index.layout, frozen, output.layout])
         let indices = index.cpuBase(Int32.self), source = x.cpuBase(UInt32.self)
-        let out = UncheckedSendable(output.cpuPointer(UInt32.self))
-        let strides = (0..<2).map(runs.innerStride)
+        let out = UncheckedSendable(output.cpuBase(UInt32.self))
+        let strides = (0..<3).map(runs.innerStride)
         parallelFor(index.count, grain: elementwiseGrain) { range in
             runs.forEachRun(in: range) { offsets, length in
                 for i in 0..<length {
                     let position = Int(indices[offsets[0] + i * strides[0]])
-                    precondition(position >= 0 && position < axisSize,
-                                 "gather: index \(position) out of range for axis \(axis) of size \(axisSize)")
-                    out.value[offsets[2] + i] = source[offsets[1] + i * strides[1] + position * axisStride]
+                    if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
+                    out.value[offsets[2] + i * strides[2]] = source[offsets[1] + i * strides[1] + position * axisStride]
                 }
             }
         }
     }
+
+    func scatterAdd(into output: StridedView, axis: Int, index: StridedView, source: StridedView) {
+        let frozen = frozenAlong(axis, output.layout, shape: index.shape)
+        let axisStride = output.layout.strides[axis], axisSize = output.shape[axis]
+        let runs = StridedRuns([index.layout, source.layout, frozen])
+        let indices = index.cpuBase(Int32.self)
+        let strides = (0..<3).map(runs.innerStride)
+        // One thread: repeated indices from different threads would race on their sums, and the
+        // order of the additions (hence float rounding) stays the same run to run.
+        if output.dtype == .float32 {
+            let values = source.cpuBase(Float.self), target = output.cpuBase(Float.self)
+            runs.forEachRun(in: 0..<index.count) { offsets, length in
+                for i in 0..<length {
+                    let position = Int(indices[offsets[0] + i * strides[0]])
+                    if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
+                    target[offsets[2] + i * strides[2] + position * axisStride] += values[offsets[1] + i * strides[1]]
+                }
+            }
+        } else {
+            let values = source.cpuBase(Int32.self), target = output.cpuBase(Int32.self)
+            runs.forEachRun(in: 0..<index.count) { offsets, length in
+                for i in 0..<length {
+                    let position = Int(indices[offsets[0] + i * strides[0]])
+                    if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
+                    target[offsets[2] + i * strides[2] + position * axisStride] &+= values[offsets[1] + i * strides[1]]
+                }
+            }
+        }
+    }
+
+    /// `layout` seen with `shape` and the axis `axis` frozen at position 0 (stride 0).
+    private func frozenAlong(_ axis: Int, _ layout: Layout, shape: [Int]) -> Layout {
+        var frozen = layout
+        frozen.shape = shape
+        frozen.strides[axis] = 0
+        return frozen
+    }
+}
+
+/// The stop for an index outside its axis: one message on every backend.
+func indexOutOfRange(_ op: String, _ position: Int, axis: Int, size: Int) -> Never {
+    checkFailure("\(op): index \(position) is out of range for axis \(axis) of size \(size)")
 }

@@ -32,7 +32,7 @@ private let nc = 512
 extension CPUBackend {
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
         let batch = a.shape[0], m = a.shape[1], k = a.shape[2], n = b.shape[2]
-        precondition(b.shape[0] == batch && b.shape[1] == k, "matmul: shapes \(a.shape) and \(b.shape) do not chain")
+        check(b.shape[0] == batch && b.shape[1] == k, "matmul: shapes \(a.shape) and \(b.shape) do not chain")
         let c = UncheckedSendable(output.cpuPointer(Float.self))
         let pa = a.cpuBase(Float.self), pb = b.cpuBase(Float.self)
         func operands(_ item: Int) -> (StridedMatrix, StridedMatrix) {

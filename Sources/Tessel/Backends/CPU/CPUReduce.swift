@@ -20,7 +20,7 @@ extension CPUBackend {
                            offset: 0).collapsed()
         let outerCount = outer.count, innerCount = inner.count
         guard outerCount > 0 else { return }
-        precondition(innerCount > 0 || op == .sum, "\(op.rawValue): cannot reduce over zero elements")
+        check(innerCount > 0 || op == .sum, "\(op.rawValue): cannot reduce over zero elements")
 
         if x.dtype == .float32, !op.isArg, outer.rank == 1, outer.strides[0] == 1, inner.strides.last != 1,
            outerCount >= simdWidth {

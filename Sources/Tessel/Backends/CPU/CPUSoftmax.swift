@@ -6,7 +6,7 @@ import Foundation
 
 extension CPUBackend {
     func softmax(_ x: StridedView, log: Bool, into output: any BackendBuffer) {
-        precondition(x.dtype == .float32 && x.layout.rank >= 1, "softmax: expects float32 rows, got \(x.dtype) \(x.shape)")
+        check(x.dtype == .float32 && x.layout.rank >= 1, "softmax: expects float32 rows, got \(x.dtype) \(x.shape)")
         let columns = x.shape[x.layout.rank - 1]
         guard columns > 0, x.count > 0 else { return }
         let rows = x.count / columns

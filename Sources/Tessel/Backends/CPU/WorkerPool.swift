@@ -48,7 +48,7 @@ final class WorkerPool: @unchecked Sendable {
     /// calling thread) and returns when all are done; or returns false at once, running
     /// nothing, when the pool is busy with another job.
     func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
-        precondition(chunks <= workers + 1, "WorkerPool: \(chunks) chunks for \(workers + 1) threads")
+        check(chunks <= workers + 1, "WorkerPool: \(chunks) chunks for \(workers + 1) threads")
         let claimed = submitting.withLock { busy in
             if busy { return false }
             busy = true

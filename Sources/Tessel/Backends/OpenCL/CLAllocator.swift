@@ -28,7 +28,7 @@ final class CLAllocator: Sendable {
 
     /// A buffer of at least `count` 4-byte elements.
     func allocate(count: Int) -> CLBuffer {
-        precondition(count >= 0 && count < Int(Int32.max), "OpenCL buffers hold fewer than 2^31 elements, asked \(count)")
+        check(count >= 0 && count < Int(Int32.max), "OpenCL buffers hold fewer than 2^31 elements, asked \(count)")
         let (memory, bytes) = pool.take(bytes: count * 4)
         return CLBuffer(memory: memory, count: count, bytes: bytes, allocator: self)
     }

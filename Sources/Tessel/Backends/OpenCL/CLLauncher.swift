@@ -94,7 +94,7 @@ final class CLLauncher: Sendable {
                     var memory: cl_mem? = buffer.memory.raw
                     status = clSetKernelArg(raw, position, MemoryLayout<cl_mem?>.size, &memory)
                 case .int(let value):
-                    precondition(value >= Int(Int32.min) && value <= Int(Int32.max),
+                    check(value >= Int(Int32.min) && value <= Int(Int32.max),
                                  "\(kernel.name): argument \(index) = \(value) does not fit in 32 bits")
                     var narrow = Int32(value)
                     status = clSetKernelArg(raw, position, 4, &narrow)

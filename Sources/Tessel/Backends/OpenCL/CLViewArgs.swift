@@ -5,13 +5,13 @@ enum CLViewArgs {
 
     /// `Shape { int rank; int dims[MAX_RANK]; }` (unused axes are 1).
     static func shape(_ layout: Layout) -> CLArg {
-        precondition(layout.rank <= maxRank, "OpenCL kernels take at most \(maxRank) axes, got \(layout.shape)")
+        check(layout.rank <= maxRank, "OpenCL kernels take at most \(maxRank) axes, got \(layout.shape)")
         return .ints([Int32(layout.rank)] + padded(layout.shape, with: 1))
     }
 
     /// `View { int offset; int strides[MAX_RANK]; }` (unused axes have stride 0).
     static func view(_ layout: Layout) -> CLArg {
-        precondition(layout.rank <= maxRank, "OpenCL kernels take at most \(maxRank) axes, got \(layout.shape)")
+        check(layout.rank <= maxRank, "OpenCL kernels take at most \(maxRank) axes, got \(layout.shape)")
         return .ints([Int32(layout.offset)] + padded(layout.strides, with: 0))
     }
 

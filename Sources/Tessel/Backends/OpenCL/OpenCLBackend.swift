@@ -18,6 +18,8 @@ public final class OpenCLBackend: Backend {
     let context: CLHandle
     let launcher: CLLauncher
     let allocator: CLAllocator
+    /// Out-of-range index reports of the gather and scatter kernels.
+    let indexFaults: CLIndexFaults
     let kernelCache: KernelCache
     let gemmTile: CLGemmTile
     /// Most batch items one GEMM launch takes (the NDRange's third axis is bounded on GPUs).
@@ -51,6 +53,7 @@ public final class OpenCLBackend: Backend {
                               minimumGroupSize: probe.isAccelerator ? 32 : 1)
         allocator = CLAllocator(context: context,
                                 cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes))
+        indexFaults = CLIndexFaults(allocator: allocator)
         kernelCache = KernelCache(context: context, device: probe.id, deviceName: probe.name,
                                   driverVersion: probe.driverVersion, directory: cacheDirectory)
 
@@ -93,6 +96,7 @@ public final class OpenCLBackend: Backend {
         gemmTile = chosen
         self.kernels = kernels
         info = probe.deviceInfo(extra: [("GEMM", chosen.summary)])
+        [Int32](repeating: 0, count: 4).withUnsafeBytes { write($0, to: indexFaults.buffer) }
     }
 
     /// Builds (or loads from the disk cache) one family and creates all its kernels.
@@ -126,7 +130,16 @@ public final class OpenCLBackend: Backend {
     public func emptyMemoryCache() { allocator.trimCache(to: 0) }
 
     /// Waits until every enqueued kernel and copy has finished.
-    public func synchronize() { launcher.finish() }
+    public func synchronize() {
+        launcher.finish()
+        stopOnIndexFault()
+    }
+
+    /// Stops with the CPU backend's message if a gather or scatter kernel met a bad index.
+    private func stopOnIndexFault() {
+        indexFaults.stopOnReport({ buffer, bytes in readNow(buffer, into: bytes) },
+                                 clear: { buffer in [Int32](repeating: 0, count: 4).withUnsafeBytes { write($0, to: buffer) } })
+    }
 
     /// Starts timing each kernel launched from now on (with OpenCL event profiling).
     public func startProfiling() { launcher.startProfiling() }
@@ -143,7 +156,7 @@ public final class OpenCLBackend: Backend {
 
     public func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer) {
         let target = clBuffer(buffer)
-        precondition(bytes.count <= target.count * 4, "write: \(bytes.count) bytes into a buffer of \(target.count * 4)")
+        check(bytes.count <= target.count * 4, "write: \(bytes.count) bytes into a buffer of \(target.count * 4)")
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         // Blocking: the caller's memory is only borrowed for this call.
         clMust(clEnqueueWriteBuffer(launcher.queue.raw, target.memory.raw, cl_bool(CL_TRUE), 0, bytes.count, source,
@@ -151,32 +164,37 @@ public final class OpenCLBackend: Backend {
     }
 
     public func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) {
+        readNow(buffer, into: bytes)
+        stopOnIndexFault()
+    }
+
+    private func readNow(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) {
         let source = clBuffer(buffer)
-        precondition(bytes.count <= source.count * 4, "read: \(bytes.count) bytes from a buffer of \(source.count * 4)")
+        check(bytes.count <= source.count * 4, "read: \(bytes.count) bytes from a buffer of \(source.count * 4)")
         guard let target = bytes.baseAddress, !bytes.isEmpty else { return }
         // Blocking, and after everything enqueued before it (in-order queue): the one sync point.
         clMust(clEnqueueReadBuffer(launcher.queue.raw, source.memory.raw, cl_bool(CL_TRUE), 0, bytes.count, target,
                                    0, nil, nil), "clEnqueueReadBuffer")
     }
 
-    public func fill(_ buffer: any BackendBuffer, count: Int, bits: UInt32) {
+    public func fill(_ buffer: any BackendBuffer, offset: Int, count: Int, bits: UInt32) {
         let target = clBuffer(buffer)
-        precondition(count <= target.count, "fill: \(count) elements into a buffer of \(target.count)")
-        launcher.launch(kernel("fill_u32"), count: count, [.int(count), .buffer(target), .uint(bits)])
+        check(offset >= 0 && offset + count <= target.count, "fill: \(count) elements at \(offset) into a buffer of \(target.count)")
+        launcher.launch(kernel("fill_u32"), count: count, [.int(count), .buffer(target), .int(offset), .uint(bits)])
     }
 
     // MARK: Helpers
 
     /// The kernel named `name` (built with the backend, so a miss is a bug in this file).
     func kernel(_ name: String) -> CLKernel {
-        guard let kernel = kernels[name] else { preconditionFailure("OpenCL kernel \(name) does not exist") }
+        guard let kernel = kernels[name] else { checkFailure("OpenCL kernel \(name) does not exist") }
         return kernel
     }
 
     /// `buffer` as this backend's buffer type, or a stop naming the mistake.
     func clBuffer(_ buffer: any BackendBuffer) -> CLBuffer {
         guard let buffer = buffer as? CLBuffer, buffer.allocator === allocator else {
-            preconditionFailure("\(device): given a buffer of another device")
+            checkFailure("\(device): given a buffer of another device")
         }
         return buffer
     }
@@ -190,7 +208,7 @@ public final class OpenCLBackend: Backend {
         for (size, stride) in zip(layout.shape, layout.strides) {
             if stride > 0 { high += (size - 1) * stride } else { low += (size - 1) * stride }
         }
-        precondition(low >= 0 && high < target.count,
+        check(low >= 0 && high < target.count,
                      "\(op): \(layout) reaches outside its buffer of \(target.count) elements")
         return target
     }

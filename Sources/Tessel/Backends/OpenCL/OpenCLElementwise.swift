@@ -11,7 +11,7 @@ extension OpenCLBackend {
     func launchElementwise(_ name: String, _ operands: [(buffer: CLBuffer, layout: Layout)], extra: [CLArg] = []) {
         let count = operands[0].layout.count
         guard count > 0 else { return }
-        precondition(count < Int(Int32.max), "\(name): \(count) elements exceed the 32-bit indices of the kernels")
+        check(count < Int(Int32.max), "\(name): \(count) elements exceed the 32-bit indices of the kernels")
         let layouts = Layout.collapse(operands.map(\.layout))
         if layouts[0].rank > CLViewArgs.maxRank {
             for index in 0..<layouts[0].shape[0] {
@@ -50,17 +50,12 @@ extension OpenCLBackend {
         (checked(view.buffer, view.layout, op), view.layout)
     }
 
-    /// A contiguous output of `shape` at the start of `buffer`.
-    func output(_ buffer: any BackendBuffer, _ shape: [Int], _ op: String) -> (buffer: CLBuffer, layout: Layout) {
-        let layout = Layout(contiguous: shape)
-        return (checked(buffer, layout, op), layout)
-    }
 
     /// "f" for float32 kernels, "i" for int32 and bool ones.
     static func suffix(_ dtype: DType) -> String { dtype == .float32 ? "f" : "i" }
 
     public func copy(_ source: StridedView, to destination: StridedView) {
-        precondition(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
+        check(source.shape == destination.shape, "copy: shapes \(source.shape) and \(destination.shape) differ")
         let from = operand(source, "copy"), to = operand(destination, "copy")
         // GPUs keep one element per work-item for transposes too: their writes coalesce.
         if !probe.isAccelerator && source.count > 0 && copyTransposed(from, to) { return }
@@ -92,7 +87,7 @@ extension OpenCLBackend {
         return true
     }
 
-    public func cast(_ source: StridedView, to dtype: DType, into output: any BackendBuffer) {
+    public func cast(_ source: StridedView, to dtype: DType, into output: StridedView) {
         let name: String
         switch (source.dtype, dtype) {
         case (.float32, .int32): name = "cast_f2i"
@@ -101,40 +96,64 @@ extension OpenCLBackend {
         case (.int32, .bool): name = "cast_i2b"
         default: name = "copy_u32" // same dtype, or bool -> int32 (already 0 / 1)
         }
-        launchElementwise(name, [operand(source, "cast"), self.output(output, source.shape, "cast")])
+        launchElementwise(name, [operand(source, "cast"), operand(output, "cast")])
     }
 
-    public func unary(_ op: UnaryOp, _ x: StridedView, into output: any BackendBuffer) {
+    public func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView) {
         if x.dtype != .float32 {
-            precondition([.neg, .abs, .relu, .square].contains(op), "\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
+            check([.neg, .abs, .relu, .square].contains(op), "\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
         }
         launchElementwise("unary_\(op.rawValue)_\(Self.suffix(x.dtype))",
-                          [operand(x, op.rawValue), self.output(output, x.shape, op.rawValue)])
+                          [operand(x, op.rawValue), operand(output, op.rawValue)])
     }
 
-    public func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
-        precondition(a.dtype == b.dtype && a.shape == b.shape,
+    public func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView) {
+        check(a.dtype == b.dtype && a.shape == b.shape,
                      "binary \(op.rawValue): operands differ (\(a.dtype) \(a.shape), \(b.dtype) \(b.shape))")
-        launchElementwise("binary_\(op.rawValue)_\(Self.suffix(a.dtype))",
-                          [operand(a, op.rawValue), operand(b, op.rawValue), self.output(output, a.shape, op.rawValue)])
+        // Integer `div` never reaches a backend (true division casts to float32 first).
+        let name = op == .div && a.dtype != .float32 ? "floorDivide" : op.rawValue
+        launchElementwise("binary_\(name)_\(Self.suffix(a.dtype))",
+                          [operand(a, op.rawValue), operand(b, op.rawValue), operand(output, op.rawValue)])
     }
 
-    public func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
-        precondition(condition.shape == a.shape && a.shape == b.shape,
+    public func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
+        check(condition.shape == a.shape && a.shape == b.shape,
                      "select: shapes \(condition.shape), \(a.shape) and \(b.shape) differ")
         launchElementwise("select_u32", [operand(condition, "select"), operand(a, "select"), operand(b, "select"),
-                                         self.output(output, a.shape, "select")])
+                                         operand(output, "select")])
     }
 
-    public func gather(_ x: StridedView, axis: Int, index: StridedView, into output: any BackendBuffer) {
-        precondition(axis >= 0 && axis < x.layout.rank && index.layout.rank == x.layout.rank,
-                     "gather: axis \(axis) of \(x.shape) with index \(index.shape)")
+    public func gather(_ x: StridedView, axis: Int, index: StridedView, into output: StridedView) {
+        check(axis >= 0 && axis < x.layout.rank && index.layout.rank == x.layout.rank,
+              "gather: axis \(axis) of \(x.shape) with index \(index.shape)")
         let source = checked(x.buffer, x.layout, "gather")
-        // x seen with the index's shape and the gathered axis frozen at 0 (see Kernels/gather.cl).
-        var frozen = x.layout
-        frozen.shape = index.shape
+        launchElementwise("gather_u32", [operand(index, "gather"), (source, frozen(x.layout, axis, index.shape)),
+                                         operand(output, "gather")],
+                          extra: indexFaultArgs("gather", axis: axis, stride: x.layout.strides[axis], size: x.shape[axis]))
+    }
+
+    public func scatterAdd(into output: StridedView, axis: Int, index: StridedView, source: StridedView) {
+        check(axis >= 0 && axis < output.layout.rank && index.layout.rank == output.layout.rank && source.shape == index.shape,
+              "scatterAdd: axis \(axis) of \(output.shape) with index \(index.shape) and source \(source.shape)")
+        let target = checked(output.buffer, output.layout, "scatterAdd")
+        launchElementwise("scatter_add_\(Self.suffix(output.dtype))",
+                          [operand(index, "scatterAdd"), operand(source, "scatterAdd"),
+                           (target, frozen(output.layout, axis, index.shape))],
+                          extra: indexFaultArgs("scatterAdd", axis: axis, stride: output.layout.strides[axis],
+                                                size: output.shape[axis]))
+    }
+
+    /// The arguments after the views of a gather or scatter kernel: the indexed axis's stride
+    /// and size, then where a bad index is reported.
+    private func indexFaultArgs(_ op: String, axis: Int, stride: Int, size: Int) -> [CLArg] {
+        [.int(stride), .int(size)] + indexFaults.arguments(op: op, axis: axis)
+    }
+
+    /// `layout` seen with `shape` and the indexed axis frozen at 0 (see Kernels/gather.cl).
+    private func frozen(_ layout: Layout, _ axis: Int, _ shape: [Int]) -> Layout {
+        var frozen = layout
+        frozen.shape = shape
         frozen.strides[axis] = 0
-        launchElementwise("gather_u32", [operand(index, "gather"), (source, frozen), self.output(output, index.shape, "gather")],
-                          extra: [.int(x.layout.strides[axis]), .int(x.shape[axis])])
+        return frozen
     }
 }

@@ -2,14 +2,14 @@
 
 extension OpenCLBackend {
     public func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
-        precondition(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32, got \(a.dtype) and \(b.dtype)")
-        precondition(a.layout.rank == 3 && b.layout.rank == 3 && a.shape[0] == b.shape[0] && a.shape[2] == b.shape[1],
+        check(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32, got \(a.dtype) and \(b.dtype)")
+        check(a.layout.rank == 3 && b.layout.rank == 3 && a.shape[0] == b.shape[0] && a.shape[2] == b.shape[1],
                      "matmul: shapes \(a.shape) and \(b.shape) do not chain")
         let (batch, m, k, n) = (a.shape[0], a.shape[1], a.shape[2], b.shape[2])
         let left = checked(a.buffer, a.layout, "matmul"), right = checked(b.buffer, b.layout, "matmul")
         let target = checked(output, Layout(contiguous: [batch, m, n]), "matmul")
         guard batch * m * n > 0 else { return }
-        precondition(batch * m * n < Int(Int32.max), "matmul: output of \(batch * m * n) elements exceeds 32-bit indices")
+        check(batch * m * n < Int(Int32.max), "matmul: output of \(batch * m * n) elements exceeds 32-bit indices")
         // A size-1 axis may carry any stride; it is never stepped, so pass 0 and keep it in 32 bits.
         func strides(_ layout: Layout) -> [CLArg] {
             zip(layout.shape, layout.strides).map { .int($0 == 1 ? 0 : $1) }
@@ -36,7 +36,7 @@ extension OpenCLBackend {
                 let blocks = (length + width - 1) / width
                 let batches = batch == 1 || view.layout.strides[0] == 0 ? 1 : batch
                 let perBatch = blocks * k * width
-                precondition(batches * perBatch < Int(Int32.max),
+                check(batches * perBatch < Int(Int32.max),
                              "matmul: packed operand of \(batches * perBatch) elements exceeds 32-bit indices")
                 let packed = allocator.allocate(count: Swift.max(batches * perBatch, 1))
                 launcher.launch(kernel(name), global: [k, blocks, batches], local: one,

@@ -30,7 +30,7 @@ extension OpenCLBackend {
 
     /// `reduce` with a chosen strategy (tests run both on any device).
     func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer, strategy: ReduceStrategy) {
-        precondition(reducedRank >= 0 && reducedRank <= x.layout.rank, "\(op.rawValue): cannot reduce \(reducedRank) axes of \(x.shape)")
+        check(reducedRank >= 0 && reducedRank <= x.layout.rank, "\(op.rawValue): cannot reduce \(reducedRank) axes of \(x.shape)")
         let source = checked(x.buffer, x.layout, op.rawValue)
         let outerRank = x.layout.rank - reducedRank
         let outer = Layout(shape: Array(x.shape[..<outerRank]), strides: Array(x.layout.strides[..<outerRank]),
@@ -38,8 +38,8 @@ extension OpenCLBackend {
         let inner = Layout(shape: Array(x.shape[outerRank...]), strides: Array(x.layout.strides[outerRank...]),
                            offset: 0).collapsed()
         guard outer.count > 0 else { return }
-        precondition(inner.count > 0 || op == .sum, "\(op.rawValue): cannot reduce over zero elements")
-        precondition(x.count < Int(Int32.max), "\(op.rawValue): \(x.count) elements exceed the 32-bit indices of the kernels")
+        check(inner.count > 0 || op == .sum, "\(op.rawValue): cannot reduce over zero elements")
+        check(x.count < Int(Int32.max), "\(op.rawValue): \(x.count) elements exceed the 32-bit indices of the kernels")
         let target = checked(output, Layout(contiguous: [outer.count]), op.rawValue)
 
         if outer.rank > CLViewArgs.maxRank || inner.rank > CLViewArgs.maxRank {

@@ -8,12 +8,12 @@ extension OpenCLBackend {
     /// `softmax` with a chosen strategy (tests run both on any device): work-groups per row on
     /// GPUs, one work-item per row on CPU drivers (as for reductions).
     func softmax(_ x: StridedView, log: Bool, into output: any BackendBuffer, strategy: ReduceStrategy) {
-        precondition(x.dtype == .float32 && x.layout.rank >= 1, "softmax: expects float32 rows, got \(x.dtype) \(x.shape)")
+        check(x.dtype == .float32 && x.layout.rank >= 1, "softmax: expects float32 rows, got \(x.dtype) \(x.shape)")
         let op = log ? "logSoftmax" : "softmax"
         let source = checked(x.buffer, x.layout, op)
         let columns = x.shape[x.layout.rank - 1]
         guard columns > 0, x.count > 0 else { return }
-        precondition(x.count < Int(Int32.max), "\(op): \(x.count) elements exceed the 32-bit indices of the kernels")
+        check(x.count < Int(Int32.max), "\(op): \(x.count) elements exceed the 32-bit indices of the kernels")
         let rows = x.count / columns
         let target = checked(output, Layout(contiguous: [rows, columns]), op)
         let outer = Layout(shape: Array(x.shape.dropLast()), strides: Array(x.layout.strides.dropLast()),

@@ -1,0 +1,115 @@
+/// The primitive operations of Tessel: every tensor operation, views included, reaches a backend
+/// as one of these through `Dispatch.run`.
+///
+/// The set is closed on purpose. An exhaustive `switch` over it (the dispatcher's, an autograd
+/// rule table's, a lazy scheduler's) is refused by the compiler when a case is missing, so a new
+/// primitive cannot be added without deciding how it is run and differentiated. Composite
+/// operations (`mean`, `clamp`, `logSumExp`, `oneHot`, ...) are written out of these above the
+/// entry point and never appear here.
+///
+/// Arguments are already validated and normalised by the tensor layer (axes non-negative and
+/// sorted, shapes resolved), so a recorded op can be replayed as it stands.
+public enum Op: Sendable, Equatable {
+    // MARK: Creation (no tensor inputs)
+
+    /// A tensor of `shape` with every element the 4-byte pattern `bits` (or, in place, the
+    /// destination filled with it).
+    case full(shape: [Int], dtype: DType, bits: UInt32, device: Device)
+    /// A tensor of `shape` uploaded from host memory.
+    case fromHost(shape: [Int], dtype: DType, device: Device)
+
+    // MARK: Views (no kernel: the output shares its input's storage)
+
+    /// The same elements in a new shape (copies first when the strides allow no view).
+    case reshape([Int])
+    /// The axes reordered.
+    case permute([Int])
+    /// Size-1 and new leading axes repeated with stride 0.
+    case expand([Int])
+    /// A window: positions, ranges with steps (negative steps reverse) and new axes.
+    case slice([TensorIndex])
+    /// Any shape, strides and offset over the input's storage (offset from the storage start).
+    case asStrided(shape: [Int], strides: [Int], offset: Int)
+
+    // MARK: Movement
+
+    /// A densely packed copy.
+    case contiguous
+    /// The elements converted to another dtype.
+    case cast(DType)
+    /// A copy on another device.
+    case transfer(Device)
+    /// The inputs joined along an existing axis.
+    case cat(axis: Int)
+    /// The input, broadcast to the destination's shape, written into the destination (in place only).
+    case assign
+
+    // MARK: Compute
+
+    case unary(UnaryOp)
+    /// Broadcasting binary op; int32 and float32 operands are promoted to float32.
+    case binary(BinaryOp)
+    /// `condition ? a : b` (inputs: a bool condition, a, b), broadcasting all three.
+    case select
+    /// Reduces the given axes away.
+    case reduce(ReduceOp, axes: [Int])
+    /// Softmax (or log-softmax) along one axis, float32.
+    case softmax(axis: Int, log: Bool)
+    /// NumPy's `matmul` of two float32 operands (vectors, matrices, broadcast batches).
+    case matmul
+    /// `torch.gather` along `axis` (inputs: source, int32 index).
+    case gather(axis: Int)
+    /// `torch.scatter_add` along `axis` (inputs: base, int32 index, source): a copy of base with
+    /// each source element added at its index.
+    case scatterAdd(axis: Int)
+
+    /// The op's name as messages and benchmarks print it.
+    public var name: String {
+        switch self {
+        case .full: return "full"
+        case .fromHost: return "fromHost"
+        case .reshape: return "reshape"
+        case .permute: return "permute"
+        case .expand: return "expand"
+        case .slice: return "slice"
+        case .asStrided: return "asStrided"
+        case .contiguous: return "contiguous"
+        case .cast: return "cast"
+        case .transfer: return "transfer"
+        case .cat: return "cat"
+        case .assign: return "assign"
+        case .unary(let op): return op.rawValue
+        case .binary(let op): return op.rawValue
+        case .select: return "where"
+        case .reduce(let op, _): return op.rawValue
+        case .softmax(_, let log): return log ? "logSoftmax" : "softmax"
+        case .matmul: return "matmul"
+        case .gather: return "gather"
+        case .scatterAdd: return "scatterAdd"
+        }
+    }
+
+    /// True for the ops whose output shares its input's storage (no kernel runs).
+    public var isView: Bool {
+        switch self {
+        case .reshape, .permute, .expand, .slice, .asStrided: return true
+        default: return false
+        }
+    }
+}
+
+/// What the entry point saw of one op: the op, its tensor inputs and its output (for an in-place
+/// op, the destination it wrote into).
+public struct OpRecord: Sendable {
+    public let op: Op
+    public let inputs: [Tensor]
+    public let output: Tensor
+    /// True when the op wrote into an existing tensor instead of making a new one.
+    public let inPlace: Bool
+}
+
+/// Something that sees every op the entry point runs in a task: the autograd tape, a tracer,
+/// a test's recorder. Installed for a scope with `Dispatch.observing(_:_:)`.
+public protocol OpObserver: Sendable {
+    func record(_ record: OpRecord)
+}

@@ -1,0 +1,35 @@
+// In-place updates: the result is written into the tensor's own storage (through its view,
+// so an update of a slice lands in the base tensor), and every view of that storage sees it.
+// Each write bumps the storage's `version`. The right-hand side broadcasts to the tensor's
+// shape; a float32 result cannot be written into an int32 tensor (as in PyTorch).
+
+extension Tensor {
+    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.update(.binary(.add), rhs) }
+    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.update(.binary(.sub), rhs) }
+    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.update(.binary(.mul), rhs) }
+    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.update(.binary(.div), rhs) }
+    public static func += <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.add), lhs.scalar(rhs)) }
+    public static func -= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.sub), lhs.scalar(rhs)) }
+    public static func *= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.mul), lhs.scalar(rhs)) }
+    public static func /= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.div), lhs.scalar(rhs)) }
+
+    private func update(_ op: Op, _ rhs: Tensor) {
+        _ = Dispatch.run(op, [self, rhs], into: self)
+    }
+
+    /// Writes `source` (broadcast to this shape, converted to this dtype) into these elements,
+    /// as PyTorch's `copy_`. The source may be on another device only if it is the same device.
+    public mutating func copy(from source: Tensor) {
+        Dispatch.sameDevice("copy", self, source)
+        _ = Dispatch.run(.assign, [source], into: self)
+    }
+
+    /// Sets every element to zero.
+    public mutating func zero() { fill(0) }
+
+    /// Sets every element to `value` (converted to the dtype as `Tensor.full` converts it).
+    public mutating func fill(_ value: Double) {
+        let bits = Tensor.storedBits(value, dtype, op: "fill")
+        _ = Dispatch.run(.full(shape: shape, dtype: dtype, bits: bits, device: device), [], into: self)
+    }
+}
