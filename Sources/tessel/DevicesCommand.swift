@@ -9,7 +9,7 @@ struct DevicesCommand: ParsableCommand {
     )
 
     func run() throws {
-        let defaultDevice = Device.default
+        let defaultDevice = try Device.configuredDefault()
         for device in Device.all {
             let marker = device == defaultDevice ? "  (default)" : ""
             do {

@@ -59,7 +59,7 @@ final class DeviceTests: XCTestCase {
 
     func testMissingDeviceIsAThrownError() {
         XCTAssertThrowsError(try Device.opencl(99).backend()) { error in
-            XCTAssertEqual(error as? TesselError, .deviceNotFound("opencl:99"))
+            XCTAssertEqual(error as? TesselError, .deviceNotFound("opencl:99", found: Device.all.map(\.description)))
         }
     }
 

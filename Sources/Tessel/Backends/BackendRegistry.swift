@@ -33,8 +33,9 @@ public enum BackendRegistry {
 
     static func backend(for device: Device) throws(TesselError) -> any Backend {
         if let existing = backends.withLock({ $0[device] }) { return existing }
-        guard let provider = provider(named: device.family) else { throw .deviceNotFound(device.description) }
-        guard device.index < provider.deviceCount else { throw .deviceNotFound(device.description) }
+        guard let provider = provider(named: device.family), device.index < provider.deviceCount else {
+            throw .deviceNotFound(device.description, found: allDevices.map(\.description))
+        }
         // Built outside the lock: building kernels can take seconds and may itself need devices.
         #if DEBUG
         noticeOnce("this binary was built without optimisation: kernels will be slow (build with `make` or -c release)")
@@ -48,15 +49,16 @@ public enum BackendRegistry {
     }
 
     /// Resolved once per process: `TESSEL_DEVICE`, else the first accelerator, else the CPU.
-    static let defaultDevice: Device = {
+    /// A `TESSEL_DEVICE` that names no usable device is an error (never a quiet run on the CPU).
+    static let defaultDevice: Result<Device, TesselError> = {
         if let requested = ProcessInfo.processInfo.environment["TESSEL_DEVICE"], !requested.isEmpty {
-            do {
+            do throws(TesselError) {
                 let device = try Device(parsing: requested)
                 _ = try device.backend()
-                return device
+                return .success(device)
             } catch {
-                notice("TESSEL_DEVICE=\(requested): \(error); using the CPU backend")
-                return .cpu
+                return .failure(.badDefaultDevice(requested: requested, reason: error.description,
+                                                  found: allDevices.map(\.description)))
             }
         }
         for provider in providers {
@@ -64,7 +66,7 @@ public enum BackendRegistry {
                 let device = Device(family: provider.name, index: index)
                 do {
                     _ = try device.backend()
-                    return device
+                    return .success(device)
                 } catch {
                     notice("\(device) unusable (\(error)); trying the next device")
                 }
@@ -74,7 +76,7 @@ public enum BackendRegistry {
         if !missing.isEmpty {
             notice("\(missing.joined(separator: "; ")); using the CPU backend")
         }
-        return .cpu
+        return .success(.cpu)
     }()
 
     /// Prints a one-line notice to standard error.

@@ -34,11 +34,17 @@ final class BufferPool<Block: Sendable>: Sendable {
 
     private let state: Mutex<State>
     private let create: @Sendable (_ bytes: Int) -> Block?
+    private let drain: @Sendable () -> Void
     private let deviceName: String
 
-    /// - Parameter create: makes a new block of exactly `bytes`, or nil when the device is out of memory.
-    init(cacheLimitBytes: Int, deviceName: String, create: @escaping @Sendable (_ bytes: Int) -> Block?) {
+    /// - Parameters:
+    ///   - create: makes a new block of exactly `bytes`, or nil when the device is out of memory.
+    ///   - drain: waits until the device has finished with everything queued, so that released
+    ///     blocks are really free (OpenCL frees a buffer only after the commands using it ran).
+    init(cacheLimitBytes: Int, deviceName: String, drain: @escaping @Sendable () -> Void = {},
+         create: @escaping @Sendable (_ bytes: Int) -> Block?) {
         self.create = create
+        self.drain = drain
         self.deviceName = deviceName
         state = Mutex(State(stats: MemoryStats(activeBytes: 0, cachedBytes: 0, peakBytes: 0,
                                                cacheLimitBytes: cacheLimitBytes, deviceAllocations: 0, reuses: 0)))
@@ -63,6 +69,7 @@ final class BufferPool<Block: Sendable>: Sendable {
         if block == nil {
             // The device may be full of cached blocks: give them back and try once more.
             trimCache(to: 0)
+            drain()
             block = create(bytes)
         }
         guard let block else { fatalError("\(deviceName): out of memory allocating \(bytes) bytes") }

@@ -39,8 +39,22 @@ public struct Device: Hashable, Sendable, CustomStringConvertible {
 
     @TaskLocal static var taskDefault: Device?
 
-    /// The device new tensors go to when none is named.
-    public static var `default`: Device { taskDefault ?? BackendRegistry.defaultDevice }
+    /// The device new tensors go to when none is named. A bad `TESSEL_DEVICE` stops the
+    /// program with a message naming the devices found; programs that want to report it
+    /// themselves call `configuredDefault()` first.
+    public static var `default`: Device {
+        if let taskDefault { return taskDefault }
+        switch BackendRegistry.defaultDevice {
+        case .success(let device): return device
+        case .failure(let error): checkFailure(error.description)
+        }
+    }
+
+    /// The default device as `TESSEL_DEVICE` or discovery picks it, or the error that makes
+    /// `TESSEL_DEVICE` unusable.
+    public static func configuredDefault() throws(TesselError) -> Device {
+        try BackendRegistry.defaultDevice.get()
+    }
 
     /// Runs `body` with `device` as the default device for tensors created in it.
     public static func withDefault<R>(_ device: Device, _ body: () throws -> R) rethrows -> R {
@@ -55,6 +69,6 @@ public struct Device: Hashable, Sendable, CustomStringConvertible {
 
     /// The backend, or a stop with the error's message: used by tensor operations, which do not throw.
     var resolvedBackend: any Backend {
-        do { return try backend() } catch { fatalError("\(self): \(error)") }
+        do { return try backend() } catch { checkFailure(error.description) }
     }
 }

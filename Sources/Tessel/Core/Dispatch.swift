@@ -219,6 +219,8 @@ enum Dispatch {
         if output.count > 0 {
             check(axes.allSatisfy { x.shape[$0] > 0 } || op == .sum,
                   "\(op.rawValue): cannot reduce over an empty axis of shape \(x.shape)")
+            check(!op.isArg || axes.map { x.shape[$0] }.reduce(1, *) <= Int(Int32.max),
+                  "\(op.rawValue): \(axes.map { x.shape[$0] }.reduce(1, *)) reduced elements of shape \(x.shape) exceed the int32 index it returns")
             let source = kernelReady(x)
             let input = StridedView(buffer: source.storage.buffer, dtype: inputType, layout: source.layout.permuted(kept + axes))
             x.storage.backend.reduce(op, input, reducedRank: axes.count, into: output.storage.buffer)

@@ -1,3 +1,4 @@
+import Synchronization
 import CTesselCPU
 import Dispatch
 import Foundation
@@ -39,6 +40,7 @@ enum HostCPU {
     /// so a peak from the listed clock came out below measured GEMM speed. Measured where the
     /// timing loop exists (x86-64) and the figure is plausible; else the listed clock.
     static let clock: Clock = {
+        clockWasMeasured.store(true, ordering: .relaxed)
         let listed: Clock? = {
             if let model = cpuInfoField("model name"), let at = model.range(of: "@ "),
                let ghz = Double(model[at.upperBound...].prefix { $0 != "G" }) {
@@ -48,6 +50,10 @@ enum HostCPU {
         }()
         return choose(measured: measureGigahertz(), listed: listed)
     }()
+
+    /// True once `clock` has been measured in this process (tests check that creating a
+    /// backend does not measure it).
+    static let clockWasMeasured = Atomic<Bool>(false)
 
     /// The measured clock when it is plausible (0.5-8 GHz: a timing loop under emulation or
     /// heavy preemption gives nonsense), else the listed one, else an assumed 2 GHz.

@@ -3,8 +3,10 @@
 /// Programmer errors (mismatched shapes, an axis out of range) are not thrown: they stop the
 /// program with a message naming the operation and the shapes involved, as PyTorch and MLX do.
 public enum TesselError: Error, CustomStringConvertible, Equatable {
-    /// No device of that name exists on this machine.
-    case deviceNotFound(String)
+    /// No device of that name exists on this machine; `found` lists those that do.
+    case deviceNotFound(String, found: [String])
+    /// `TESSEL_DEVICE` names a device that cannot be used.
+    case badDefaultDevice(requested: String, reason: String, found: [String])
     /// A device was found but could not be initialised.
     case deviceInitFailed(device: String, reason: String)
     /// An OpenCL kernel family failed to build; `log` is the compiler's build log.
@@ -18,8 +20,10 @@ public enum TesselError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .deviceNotFound(let name):
-            return "no device '\(name)' on this machine (see `tessel devices`)"
+        case .deviceNotFound(let name, let found):
+            return "no device '\(name)' on this machine (found: \(found.joined(separator: ", ")))"
+        case .badDefaultDevice(let requested, let reason, let found):
+            return "TESSEL_DEVICE=\(requested): \(reason); the devices here are \(found.joined(separator: ", "))"
         case .deviceInitFailed(let device, let reason):
             return "could not initialise \(device): \(reason)"
         case .kernelBuildFailed(let kernel, let device, let log):

@@ -23,6 +23,34 @@ extension Tensor {
         return Dispatch.run(.gather(axis: a), [self, index])
     }
 
+    /// A copy of `self` with each element of `source` added at its `index` along `axis`, as
+    /// `torch.scatter_add`: for a 2-D tensor and axis 0, `out[index[i][j]][j] += source[i][j]`.
+    /// Repeated indices accumulate; `index` (int32) may be smaller than `source` along any axis,
+    /// and than `self` along every axis but `axis`. The backward of `gather`.
+    public func scatterAdd(axis: Int, index: Tensor, source: Tensor) -> Tensor {
+        let a = self.axis(axis, op: "scatterAdd")
+        check(index.dtype != .float32, "scatterAdd: index must be int32, got \(index.dtype)")
+        check(index.rank == rank && source.rank == rank
+              && (0..<rank).allSatisfy { index.shape[$0] <= source.shape[$0] && ($0 == a || index.shape[$0] <= shape[$0]) },
+              "scatterAdd: index \(index.shape) and source \(source.shape) do not fit \(shape) along axis \(axis)")
+        check(dtype != .bool, "scatterAdd: cannot add into a bool tensor")
+        return Dispatch.run(.scatterAdd(axis: a), [self, index.cast(.int32), source])
+    }
+
+    /// A copy of `self` with the slices of `source` added at `indices` (1-D int32) along
+    /// `axis`, as `torch.index_add`: the backward of `indexSelect`.
+    public func indexAdd(axis: Int, indices: Tensor, source: Tensor) -> Tensor {
+        let a = self.axis(axis, op: "indexAdd")
+        check(indices.rank == 1 && indices.dtype != .float32,
+              "indexAdd: indices must be a 1-D int32 tensor, got \(indices.shape) \(indices.dtype)")
+        var expected = shape
+        expected[a] = indices.count
+        check(source.shape == expected, "indexAdd: source \(source.shape) should be \(expected) for \(indices.count) indices into \(shape)")
+        var spread = [Int](repeating: 1, count: rank)
+        spread[a] = indices.count
+        return scatterAdd(axis: a, index: indices.reshape(spread).expand(expected), source: source)
+    }
+
     /// One-hot rows for int32 class labels: shape `shape + [classes]`, float32.
     public func oneHot(classes: Int) -> Tensor {
         check(dtype != .float32, "oneHot: labels must be int32, got \(dtype)")

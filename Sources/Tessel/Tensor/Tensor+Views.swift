@@ -82,6 +82,25 @@ extension Tensor {
         return Dispatch.run(.expand(target), [self])
     }
 
+    /// A view with any `shape`, `strides` and `offset` (in elements, from the start of the
+    /// storage, as PyTorch's `as_strided`): windows that overlap (`unfold`, im2col) are views,
+    /// not copies. Every element must lie inside the storage.
+    public func asStrided(shape: [Int], strides: [Int], offset: Int = 0) -> Tensor {
+        check(shape.count == strides.count, "asStrided: shape \(shape) and strides \(strides) differ in rank")
+        _ = Layout.elementCount(shape, op: "asStrided")
+        return Dispatch.run(.asStrided(shape: shape, strides: strides, offset: offset), [self])
+    }
+
+    /// The elements in reverse order along `axes` (a view with negative strides, as NumPy's
+    /// `flip`; PyTorch copies).
+    public func flip(_ axes: [Int]) -> Tensor {
+        let flipped = Set(axes.map { axis($0, op: "flip") })
+        return slice((0..<rank).map { flipped.contains($0) ? .range(start: nil, end: nil, step: -1) : .range(start: nil, end: nil, step: 1) })
+    }
+
+    /// Variadic form of `flip(_:)`.
+    public func flip(_ axes: Int...) -> Tensor { flip(axes) }
+
     /// A densely packed copy that shares nothing with `self`, as PyTorch's `clone()`.
     public func clone() -> Tensor { Dispatch.run(.contiguous, [self]) }
 

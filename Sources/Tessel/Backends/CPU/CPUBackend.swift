@@ -6,7 +6,6 @@ import Foundation
 /// so `read` never has anything to wait for.
 final class CPUBackend: Backend {
     let device = Device.cpu
-    let info: DeviceInfo
     let pool: BufferPool<HostMemory>
 
     init() {
@@ -16,6 +15,13 @@ final class CPUBackend: Backend {
         pool = BufferPool(cacheLimitBytes: BufferPool<HostMemory>.cacheLimit(environmentKey: "TESSEL_CPU_CACHE_BYTES",
                                                                               fallback: memory / 8),
                           deviceName: "cpu") { HostMemory(bytes: $0) }
+    }
+
+    /// Described on first read: the peak needs the clock, which is measured by keeping every
+    /// core busy for a moment, a cost that creating the backend (every program does) must not pay.
+    var info: DeviceInfo { CPUBackend.hostInfo }
+
+    private static let hostInfo: DeviceInfo = {
         var details: [(String, String)] = [("SIMD width", "\(simdWidth) x float32")]
         if !simdTargetSet {
             details.append(("note", "built without a CPU target: SIMD runs as scalar code (use `make`)"))
@@ -23,10 +29,10 @@ final class CPUBackend: Backend {
         // FMA units belong to physical cores: SMT siblings add threads, not peak.
         let peak = DeviceInfo.cpuPeak(cores: Swift.min(cpuCoreCount, HostCPU.physicalCoreCount), lanes: simdWidth,
                                       clock: HostCPU.clock)
-        info = DeviceInfo(backend: "cpu", name: HostCPU.modelName, vendor: HostCPU.vendor,
+        return DeviceInfo(backend: "cpu", name: HostCPU.modelName, vendor: HostCPU.vendor,
                           computeUnits: cpuCoreCount, memoryBytes: Int(ProcessInfo.processInfo.physicalMemory),
                           maxWorkGroupSize: 1, details: details, peakFlops: peak)
-    }
+    }()
 
     func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count, pool: pool) }
 

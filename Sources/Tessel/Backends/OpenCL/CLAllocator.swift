@@ -9,9 +9,10 @@ final class CLAllocator: Sendable {
     let context: CLHandle
     let pool: BufferPool<CLHandle>
 
-    init(context: CLHandle, cacheLimitBytes: Int) {
+    /// - Parameter drain: waits for the device's queue (see `BufferPool`).
+    init(context: CLHandle, cacheLimitBytes: Int, drain: @escaping @Sendable () -> Void = {}) {
         self.context = context
-        pool = BufferPool(cacheLimitBytes: cacheLimitBytes, deviceName: "OpenCL device") { bytes in
+        pool = BufferPool(cacheLimitBytes: cacheLimitBytes, deviceName: "OpenCL device", drain: drain) { bytes in
             var status: cl_int = CL_SUCCESS
             guard let memory = clCreateBuffer(context.raw, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
                   status == CL_SUCCESS else { return nil }

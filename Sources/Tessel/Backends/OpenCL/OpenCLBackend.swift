@@ -1,5 +1,6 @@
 import COpenCL
 import Foundation
+import Synchronization
 
 /// The backend of one OpenCL device: one context, one in-order queue (with profiling enabled),
 /// a caching allocator and the kernels of `Kernels/*.cl`, all built when the backend is created.
@@ -12,8 +13,17 @@ import Foundation
 public final class OpenCLBackend: Backend {
     /// `opencl:N`.
     public let device: Device
-    /// Name, vendor and limits of the device, with details such as its type, driver and GEMM tiling.
-    public let info: DeviceInfo
+    /// Name, vendor and limits of the device, with details such as its type, driver and GEMM
+    /// tiling. Described on first read: a CPU driver's peak needs the measured host clock.
+    public var info: DeviceInfo {
+        infoCache.withLock { cached in
+            if let cached { return cached }
+            let described = probe.deviceInfo(extra: [("GEMM", gemmTile.summary)])
+            cached = described
+            return described
+        }
+    }
+    private let infoCache = Mutex<DeviceInfo?>(nil)
     let probe: CLDeviceProbe
     let context: CLHandle
     let launcher: CLLauncher
@@ -51,8 +61,10 @@ public final class OpenCLBackend: Backend {
         }
         launcher = CLLauncher(queue: CLHandle(rawQueue, release: clReleaseCommandQueue),
                               minimumGroupSize: probe.isAccelerator ? 32 : 1)
+        let queueLauncher = launcher
         allocator = CLAllocator(context: context,
-                                cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes))
+                                cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes),
+                                drain: { queueLauncher.finish() })
         indexFaults = CLIndexFaults(allocator: allocator)
         kernelCache = KernelCache(context: context, device: probe.id, deviceName: probe.name,
                                   driverVersion: probe.driverVersion, directory: cacheDirectory)
@@ -95,7 +107,6 @@ public final class OpenCLBackend: Backend {
         }
         gemmTile = chosen
         self.kernels = kernels
-        info = probe.deviceInfo(extra: [("GEMM", chosen.summary)])
         [Int32](repeating: 0, count: 4).withUnsafeBytes { write($0, to: indexFaults.buffer) }
     }
 

@@ -16,7 +16,7 @@ enum OpenCLBackendProvider: BackendProvider {
     }
 
     static func makeBackend(index: Int) throws(TesselError) -> any Backend {
-        guard discovery.devices.indices.contains(index) else { throw .deviceNotFound("opencl:\(index)") }
+        guard discovery.devices.indices.contains(index) else { throw .deviceNotFound("opencl:\(index)", found: BackendRegistry.allDevices.map(\.description)) }
         return try OpenCLBackend(probe: discovery.devices[index], index: index)
     }
 

@@ -1,0 +1,160 @@
+import Synchronization
+import XCTest
+@testable import Tessel
+
+/// Every public operation reaches the backends through the one entry point: a recording
+/// observer sees it, and the tensor it returns is the output of a recorded op.
+final class OpVocabularyTests: XCTestCase {
+    final class Recorder: OpObserver {
+        let records = Mutex<[OpRecord]>([])
+        func record(_ record: OpRecord) { records.withLock { $0.append(record) } }
+    }
+
+    /// A public operation applied to prepared inputs.
+    typealias Operation = (name: String, run: @Sendable (Inputs) -> Tensor)
+
+    /// Tensors made before recording starts, so the records are the operation's own.
+    struct Inputs: Sendable {
+        let device: Device
+        let m: Tensor        // [3, 4] float32
+        let v: Tensor        // [4] float32
+        let ints: Tensor     // [3, 4] int32
+        let mask: Tensor     // [3, 4] bool
+        let index: Tensor    // [3, 2] int32 into axis 1 of m
+    }
+
+    static let operations: [Operation] = [
+        ("Tensor(_:)", { Tensor([1, 2, 3] as [Float], device: $0.device) }),
+        ("Tensor(_:shape:)", { try! Tensor([1, 2, 3, 4] as [Int32], shape: [2, 2], device: $0.device) }),
+        ("Tensor(scalar)", { Tensor(Float(2), device: $0.device) }),
+        ("Tensor(nested)", { Tensor([[1, 2], [3, 4]] as [[Float]], device: $0.device) }),
+        ("zeros", { Tensor.zeros([2, 3], device: $0.device) }),
+        ("ones", { Tensor.ones([2, 3], device: $0.device) }),
+        ("full", { Tensor.full([2], 5, dtype: .int32, device: $0.device) }),
+        ("arange", { Tensor.arange(0, 10, step: 3, device: $0.device) }),
+        ("arange float", { Tensor.arange(Float(0), 1, step: 0.25, device: $0.device) }),
+        ("eye", { Tensor.eye(3, device: $0.device) }),
+        ("rand", { Tensor.rand([4], device: $0.device) }),
+        ("randn", { Tensor.randn([4], device: $0.device) }),
+        ("randint", { Tensor.randint(0, 5, [4], device: $0.device) }),
+        ("reshape", { $0.m.reshape([4, 3]) }),
+        ("reshape copy", { $0.m.T.reshape([12]) }),
+        ("flatten", { $0.m.flatten() }),
+        ("squeeze", { $0.m.reshape([3, 1, 4]).squeeze() }),
+        ("unsqueeze", { $0.m.unsqueeze(axis: 1) }),
+        ("permute", { $0.m.permute(1, 0) }),
+        ("transpose", { $0.m.transpose(0, 1) }),
+        ("T", { $0.m.T }),
+        ("expand", { $0.v.expand([3, 4]) }),
+        ("subscript", { $0.m[1, 1..<3] }),
+        ("slice", { $0.m.slice([.range(start: nil, end: nil, step: -1)]) }),
+        ("flip", { $0.m.flip(1) }),
+        ("asStrided", { $0.m.asStrided(shape: [2, 2], strides: [1, 1], offset: 1) }),
+        ("clone", { $0.m.clone() }),
+        ("contiguous", { $0.m.T.contiguous() }),
+        ("to", { $0.m.to($0.device == .cpu ? (Device.all.last ?? .cpu) : .cpu) }),
+        ("cast", { $0.m.cast(.int32) }),
+        ("cat", { Tensor.cat([$0.m, $0.m], axis: 1) }),
+        ("stack", { Tensor.stack([$0.v, $0.v]) }),
+        ("+", { $0.m + $0.v }), ("-", { $0.m - $0.v }), ("*", { $0.m * $0.v }), ("/", { $0.m / $0.v }),
+        ("+ scalar", { $0.m + 1 }), ("scalar -", { 1 - $0.m }), ("* scalar", { $0.m * Float(2) }), ("scalar /", { 2 / $0.m }),
+        ("prefix -", { -$0.m }), ("neg", { $0.m.neg() }), ("abs", { $0.m.abs() }), ("exp", { $0.m.exp() }),
+        ("log", { $0.m.log() }), ("sqrt", { $0.m.sqrt() }), ("sin", { $0.m.sin() }), ("cos", { $0.m.cos() }),
+        ("tanh", { $0.m.tanh() }), ("sigmoid", { $0.m.sigmoid() }), ("relu", { $0.m.relu() }), ("square", { $0.m.square() }),
+        ("floor", { $0.m.floor() }), ("logicalNot", { $0.mask.logicalNot() }),
+        ("pow", { $0.m.pow($0.v) }), ("pow scalar", { $0.m.pow(2) }),
+        ("floorDivide", { $0.ints.floorDivide(3) }),
+        ("maximum", { $0.m.maximum($0.v) }), ("minimum", { $0.m.minimum(0) }), ("clamp", { $0.m.clamp(min: 0, max: 5) }),
+        (".==", { $0.m .== $0.v }), (".!=", { $0.m .!= 1 }), (".<", { $0.m .< $0.v }), (".<=", { $0.m .<= 1 }),
+        (".>", { $0.m .> $0.v }), (".>=", { $0.m .>= 1 }),
+        ("where", { Tensor.where($0.mask, $0.m, $0.v) }),
+        ("sum", { $0.m.sum() }), ("sum axis", { $0.m.sum(axis: 1, keepDims: true) }), ("mean", { $0.m.mean(axis: 0) }),
+        ("max", { $0.m.max(axis: 1) }), ("min", { $0.m.min() }), ("argmax", { $0.m.argmax(axis: 1) }), ("argmin", { $0.m.argmin() }),
+        ("logSumExp", { $0.m.logSumExp(axis: 1) }), ("softmax", { $0.m.softmax(axis: 0) }), ("logSoftmax", { $0.m.logSoftmax() }),
+        ("matmul", { $0.m.matmul($0.v) }),
+        ("gather", { $0.m.gather(axis: 1, index: $0.index) }),
+        ("indexSelect", { $0.m.indexSelect(axis: 0, indices: Tensor([2, 0] as [Int32], device: $0.device)) }),
+        ("scatterAdd", { $0.m.scatterAdd(axis: 1, index: $0.index, source: $0.m) }),
+        ("indexAdd", { $0.m.indexAdd(axis: 0, indices: Tensor([2, 2, 0] as [Int32], device: $0.device), source: $0.m) }),
+        ("oneHot", { $0.index.oneHot(classes: 4) }),
+        ("+=", { var x = $0.m.clone(); x += $0.v; return x }),
+        ("-=", { var x = $0.m.clone(); x -= 1; return x }),
+        ("*=", { var x = $0.m.clone(); x *= $0.v; return x }),
+        ("/=", { var x = $0.m.clone(); x /= 2; return x }),
+        ("subscript set", { var x = $0.m.clone(); x[0] = $0.v; return x }),
+        ("copy(from:)", { var x = $0.m.clone(); x.copy(from: $0.v); return x }),
+        ("zero", { var x = $0.m.clone(); x.zero(); return x }),
+        ("fill", { var x = $0.m.clone(); x.fill(3); return x }),
+    ]
+
+    func testEveryPublicOperationGoesThroughTheEntryPoint() {
+        forEachDevice { device in
+            let m = Tensor((0..<12).map { Float($0) / 3 + 0.5 }, device: device).reshape([3, 4])
+            let inputs = Inputs(device: device, m: m, v: Tensor([1, 2, 3, 4] as [Float], device: device),
+                                ints: Tensor((0..<12).map { Int32($0) - 5 }, device: device).reshape([3, 4]),
+                                mask: m .> 2, index: Tensor([[0, 3], [1, 1], [2, 0]] as [[Int32]], device: device))
+            var seen = Set<String>()
+            for operation in Self.operations {
+                let recorder = Recorder()
+                let result = Tensor.observingOps(recorder) { operation.run(inputs) }
+                let records = recorder.records.withLock { $0 }
+                XCTAssertFalse(records.isEmpty, "[\(device)] \(operation.name) recorded no op")
+                XCTAssertTrue(records.contains { $0.output.storage === result.storage && $0.output.layout == result.layout },
+                              "[\(device)] \(operation.name) returned a tensor that no recorded op produced")
+                for record in records { seen.insert(Self.caseName(record.op)) }
+            }
+            // Every primitive is reached by some public operation.
+            let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
+                              "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
+                              "scatterAdd"]
+            for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
+                XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")
+            }
+        }
+    }
+
+    func testRecordsCarryInputsAndInPlaceFlag() {
+        forEachDevice { device in
+            let a = Tensor([1, 2] as [Float], device: device), b = Tensor([3, 4] as [Float], device: device)
+            let recorder = Recorder()
+            var sum = Tensor.zeros([2], device: device)
+            Tensor.observingOps(recorder) {
+                sum = a + b
+                sum += a
+            }
+            let records = recorder.records.withLock { $0 }
+            XCTAssertEqual(records.map(\.op), [.binary(.add), .binary(.add)], "[\(device)]")
+            XCTAssertTrue(records[0].inputs[0].storage === a.storage && records[0].inputs[1].storage === b.storage)
+            XCTAssertEqual(records.map(\.inPlace), [false, true], "[\(device)]")
+            XCTAssertTrue(records[1].output.storage === sum.storage, "[\(device)] the in-place record's output is the destination")
+            XCTAssertEqual(sum.toArray(), [5, 8])
+        }
+    }
+
+    func testObserversAreScopedToTheirTask() async {
+        let recorder = Recorder(), other = Recorder()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                Tensor.observingOps(recorder) { _ = Tensor.ones([2], device: .cpu) + 1 }
+            }
+            group.addTask {
+                Tensor.observingOps(other) { _ = Tensor.zeros([3], device: .cpu).exp() }
+            }
+        }
+        _ = Tensor.ones([2], device: .cpu) * 3 // outside any observer: recorded nowhere
+        XCTAssertEqual(recorder.records.withLock { $0.map(\.op.name) }, ["full", "full", "add"])
+        XCTAssertEqual(other.records.withLock { $0.map(\.op.name) }, ["full", "exp"])
+    }
+
+    /// The case of `op` without its arguments.
+    static func caseName(_ op: Op) -> String {
+        switch op {
+        case .unary: return "unary"
+        case .binary: return "binary"
+        case .reduce: return "reduce"
+        case .softmax: return "softmax"
+        case .select: return "select"
+        default: return op.name
+        }
+    }
+}
