@@ -134,5 +134,56 @@ def main():
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
+def write_operations():
+    """ops.json: the operations the autograd and training issues build on (their own generator,
+    so conformance.json stays as it is)."""
+    r = np.random.default_rng(20261201)
+    ops = {}
+    x = r.uniform(-2, 2, size=(3, 5)).astype(np.float32)
+    ties = r.integers(-2, 3, size=(4, 6)).astype(np.float32)
+    ties[1, 2] = np.nan
+    ties[3, 0] = np.nan
+    x64 = x.astype(np.float64)
+    ops["x"] = enc(x)
+    ops["ties"] = enc(ties)
+    ops["cumsum0"] = enc(np.cumsum(x64, axis=0))
+    ops["cumsum1"] = enc(np.cumsum(x64, axis=1))
+    ops["cumprod1"] = enc(np.cumprod(x64, axis=1))
+    ops["prod"] = enc(np.prod(x64))
+    ops["prod0"] = enc(np.prod(x64, axis=0))
+    ops["var"] = enc(np.var(x64, ddof=1))
+    ops["var1"] = enc(np.var(x64, axis=1, ddof=1))
+    ops["std0_biased"] = enc(np.std(x64, axis=0, ddof=0))
+    # Stable sorts; NumPy puts NaN last ascending, as Tessel and PyTorch do.
+    ops["argsort1"] = enc(np.argsort(ties, axis=1, kind="stable").astype(np.int32))
+    ops["sort1"] = enc(np.sort(ties, axis=1, kind="stable"))
+    ops["argsort0"] = enc(np.argsort(ties, axis=0, kind="stable").astype(np.int32))
+    # Descending, stable, NaN first: negate the keys (NaN stays NaN and sorts last, so flip it).
+    keys = np.where(np.isnan(ties), -np.inf, -ties)
+    nan_first = np.argsort(np.where(np.isnan(ties), -np.inf, keys), axis=1, kind="stable")
+    ops["argsort1_descending"] = enc(nan_first.astype(np.int32))
+    ops["pad_constant"] = enc(np.pad(x, ((1, 0), (2, 1)), constant_values=-1))
+    ops["pad_reflect"] = enc(np.pad(x, ((2, 1), (3, 4)), mode="reflect"))
+    ops["pad_replicate"] = enc(np.pad(x, ((1, 2), (0, 3)), mode="edge"))
+    ops["linspace"] = enc(np.linspace(-1, 2, 7).astype(np.float32))
+    ops["flip"] = enc(np.flip(x, axis=(0, 1)))
+    ops["stride_back"] = enc(x[::-2, 3::-2])
+    ops["nonzero"] = enc(np.stack(np.nonzero(ties), axis=1).astype(np.int32))
+    ops["masked"] = enc(x[x > 0])
+    base = np.zeros((3, 4), np.float32)
+    sidx = np.array([[0, 1, 2, 0], [2, 2, 1, 0]], np.int32)
+    src = r.uniform(-1, 1, size=(2, 4)).astype(np.float32)
+    out = base.astype(np.float64).copy()
+    for i in range(2):
+        for j in range(4):
+            out[sidx[i, j], j] += src[i, j]
+    ops["scatter"] = {"index": enc(sidx), "source": enc(src), "out": enc(out)}
+    path = os.path.join(HERE, "ops.json")
+    with open(path, "w") as f:
+        json.dump(ops, f, separators=(",", ":"))
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
 if __name__ == "__main__":
     main()
+    write_operations()

@@ -77,6 +77,18 @@ final class OpVocabularyTests: XCTestCase {
         ("scatterAdd", { $0.m.scatterAdd(axis: 1, index: $0.index, source: $0.m) }),
         ("indexAdd", { $0.m.indexAdd(axis: 0, indices: Tensor([2, 2, 0] as [Int32], device: $0.device), source: $0.m) }),
         ("oneHot", { $0.index.oneHot(classes: 4) }),
+        ("cumsum", { $0.m.cumsum(axis: 1) }), ("cumprod", { $0.m.cumprod(axis: 0) }), ("prod", { $0.m.prod(axis: 1) }),
+        ("variance", { $0.m.variance(axis: 0) }), ("std", { $0.m.std() }),
+        ("argsort", { $0.m.argsort(axis: 0) }), ("sort", { $0.m.sort().values }), ("topk", { $0.m.topk(2).indices }),
+        ("pad", { $0.m.pad([(1, 1), (0, 2)]) }), ("pad reflect", { $0.m.pad([(1, 1), (2, 0)], mode: .reflect) }),
+        ("split", { $0.m.split(size: 2, axis: 1)[1] }), ("chunk", { $0.m.chunk(3)[2] }), ("unbind", { $0.m.unbind(axis: 1)[3] }),
+        ("maskedFill", { $0.m.maskedFill($0.mask, -1) }), ("isnan", { $0.m.isnan() }), ("isinf", { $0.m.isinf() }),
+        ("isfinite", { $0.m.isfinite() }), ("any", { $0.mask.any(axes: [1]) }), ("all", { $0.mask.all() }),
+        ("nonzero", { $0.mask.nonzero() }), ("mask subscript", { $0.m[$0.mask] }),
+        ("linspace", { Tensor.linspace(0, 1, count: 5, device: $0.device) }),
+        ("Tensor(bytes:)", { try! Tensor(bytes: [1, 2, 3], shape: [3], device: $0.device) }),
+        ("randperm", { Tensor.randperm(5, device: $0.device) }), ("uniform", { Tensor.uniform([3], low: -1, high: 1, device: $0.device) }),
+        ("normal", { Tensor.normal([3], mean: 1, std: 2, device: $0.device) }), ("bernoulli", { ($0.m / 5).bernoulli() }),
         ("+=", { var x = $0.m.clone(); x += $0.v; return x }),
         ("-=", { var x = $0.m.clone(); x -= 1; return x }),
         ("*=", { var x = $0.m.clone(); x *= $0.v; return x }),
@@ -106,7 +118,7 @@ final class OpVocabularyTests: XCTestCase {
             // Every primitive is reached by some public operation.
             let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
                               "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
-                              "scatterAdd"]
+                              "scatterAdd", "fromBytes", "pad", "scan", "argsort"]
             for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
                 XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")
             }
@@ -154,6 +166,7 @@ final class OpVocabularyTests: XCTestCase {
         case .reduce: return "reduce"
         case .softmax: return "softmax"
         case .select: return "select"
+        case .scan: return "scan"
         default: return op.name
         }
     }

@@ -63,6 +63,17 @@ public protocol Backend: AnyObject, Sendable {
     /// `index` (int32, `source`'s shape; `output` the same shape except along `axis`). Repeated
     /// indices accumulate. Indices are checked as in `gather`.
     func scatterAdd(into output: StridedView, axis: Int, index: StridedView, source: StridedView)
+    /// Running sums or products along the last axis of `x` (any strides; the leading axes
+    /// index the rows), into `output` of the same shape, accumulated in order from the start of
+    /// each row (so every backend rounds the same way).
+    func scan(_ op: ScanOp, _ x: StridedView, into output: StridedView)
+    /// The positions (int32) that sort each row along the last axis of `x`: stable (equal
+    /// values keep their order), NaN after every number ascending and before every number
+    /// descending (NaN counts as the largest value, as in PyTorch).
+    func argsort(_ x: StridedView, descending: Bool, into output: StridedView)
+    /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
+    /// word) widened to `output`'s dtype, int32 or float32 (0...255).
+    func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)
 }
 
 /// Device memory owned by one backend. Freed (or returned to a pool) when the last reference goes.
@@ -117,6 +128,11 @@ public enum ReduceOp: String, Sendable, CaseIterable {
 
     /// True for the ops whose result is an int32 index.
     public var isArg: Bool { self == .argmax || self == .argmin }
+}
+
+/// Running accumulations along an axis.
+public enum ScanOp: String, Sendable, CaseIterable {
+    case sum, prod
 }
 
 /// A description of a device, as `tessel devices` prints it.

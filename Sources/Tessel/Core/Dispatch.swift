@@ -43,6 +43,24 @@ enum Dispatch {
             backend.write(host, to: output.storage.buffer)
             return output
 
+        case .fromBytes(let shape, let dtype, let device):
+            let backend = device.resolvedBackend
+            let output = empty(shape, dtype: dtype, on: backend)
+            guard let host else { checkFailure("fromBytes: no host bytes given") }
+            check(host.count == output.count, "fromBytes: \(host.count) bytes for shape \(shape)")
+            guard output.count > 0 else { return output }
+            // Four bytes to a 4-byte slot: the upload is a quarter of the tensor's size.
+            let packed = backend.allocate(count: (host.count + 3) / 4)
+            if host.count % 4 == 0 {
+                backend.write(host, to: packed)
+            } else {
+                var padded = [UInt8](repeating: 0, count: (host.count + 3) / 4 * 4)
+                padded.withUnsafeMutableBytes { $0.copyMemory(from: host) }
+                padded.withUnsafeBytes { backend.write($0, to: packed) }
+            }
+            backend.unpackBytes(packed, into: output.view)
+            return output
+
         case .reshape(let shape):
             let x = inputs[0]
             if let view = x.layout.reshapedView(shape) { return x.viewing(view) }
@@ -72,6 +90,8 @@ enum Dispatch {
             }
         case .cat(let axis):
             return concatenate(inputs, axis: axis)
+        case .pad(let widths, let mode):
+            return pad(inputs[0], widths: widths, mode: mode)
 
         case .cast, .unary, .binary, .select, .gather, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs)
@@ -85,6 +105,14 @@ enum Dispatch {
             return softmax(inputs[0], axis: axis, log: log)
         case .matmul:
             return matmul(inputs[0], inputs[1])
+        case .scan(let scan, let axis):
+            return alongLastAxis(inputs[0], axis: axis, dtype: inputs[0].dtype) { backend, input, output in
+                backend.scan(scan, input, into: output)
+            }
+        case .argsort(let axis, let descending):
+            return alongLastAxis(inputs[0], axis: axis, dtype: .int32) { backend, input, output in
+                backend.argsort(input, descending: descending, into: output)
+            }
         case .scatterAdd(let axis):
             let output = copy(inputs[0])
             scatterAdd(into: output, axis: axis, index: inputs[1], source: inputs[2])
@@ -276,6 +304,54 @@ enum Dispatch {
         if let view = expanded.reshapedView(target) { return x.view.with(view) }
         let dense = copy(x.viewing(expanded))
         return dense.view.with(Layout(contiguous: target))
+    }
+
+    /// A row kernel's result: `axis` of `x` is moved last in both the input view and the view
+    /// of a fresh output of `x`'s shape, so the output comes back in `x`'s own axis order.
+    private static func alongLastAxis(_ x: Tensor, axis: Int, dtype: DType,
+                                      _ launch: (any Backend, StridedView, StridedView) -> Void) -> Tensor {
+        let output = empty(x.shape, dtype: dtype, on: x.storage.backend)
+        guard x.count > 0 else { return output }
+        let source = kernelReady(x)
+        let order = x.rank == 0 ? [] : (0..<x.rank).filter { $0 != axis } + [axis]
+        launch(x.storage.backend, source.view.with(source.layout.permuted(order)), output.view.with(output.layout.permuted(order)))
+        return output
+    }
+
+    /// `x` padded by `widths` (before and after each axis): the new elements filled with a
+    /// constant, or taken from `x` itself (reflect, replicate) through one gather per axis.
+    private static func pad(_ x: Tensor, widths: [Int], mode: PadMode) -> Tensor {
+        let shape = x.shape.indices.map { x.shape[$0] + widths[2 * $0] + widths[2 * $0 + 1] }
+        if case .constant(let value) = mode {
+            let output = execute(.full(shape: shape, dtype: x.dtype, bits: Tensor.storedBits(value, x.dtype, op: "pad"),
+                                       device: x.device), [], host: nil)
+            var window = output.layout
+            window.shape = x.shape
+            window.offset = x.shape.indices.reduce(0) { $0 + widths[2 * $1] * output.strides[$1] }
+            if x.count > 0 { copy(x.view, into: output.viewing(window)) }
+            return output
+        }
+        var result = x
+        for axis in x.shape.indices where widths[2 * axis] > 0 || widths[2 * axis + 1] > 0 {
+            let size = x.shape[axis], before = widths[2 * axis]
+            let positions: [Int32] = (0..<shape[axis]).map { i in
+                let p = i - before
+                if mode == .replicate { return Int32(Swift.min(Swift.max(p, 0), size - 1)) }
+                // Reflect: walk back and forth over 0...size-1 without repeating the edges.
+                let period = 2 * (size - 1)
+                guard period > 0 else { return 0 }
+                let q = ((p % period) + period) % period
+                return Int32(q < size ? q : period - q)
+            }
+            let index = positions.withUnsafeBytes { execute(.fromHost(shape: [positions.count], dtype: .int32, device: x.device), [], host: $0) }
+            var spread = [Int](repeating: 1, count: x.rank)
+            spread[axis] = positions.count
+            var target = result.shape
+            target[axis] = positions.count
+            let expanded = index.viewing(Layout(contiguous: spread).broadcast(to: target, op: "pad"))
+            result = execute(.gather(axis: axis), [result, expanded], host: nil)
+        }
+        return result
     }
 
     /// `inputs` joined along `axis` (validated by the tensor layer).

@@ -17,6 +17,8 @@ public enum Op: Sendable, Equatable {
     case full(shape: [Int], dtype: DType, bits: UInt32, device: Device)
     /// A tensor of `shape` uploaded from host memory.
     case fromHost(shape: [Int], dtype: DType, device: Device)
+    /// A tensor of `shape` from host bytes, one per element (pixels), widened on the device.
+    case fromBytes(shape: [Int], dtype: DType, device: Device)
 
     // MARK: Views (no kernel: the output shares its input's storage)
 
@@ -43,6 +45,9 @@ public enum Op: Sendable, Equatable {
     case cat(axis: Int)
     /// The input, broadcast to the destination's shape, written into the destination (in place only).
     case assign
+    /// The input grown by `widths[2 * axis]` elements before and `widths[2 * axis + 1]` after
+    /// each axis, filled as `mode` says.
+    case pad(widths: [Int], mode: PadMode)
 
     // MARK: Compute
 
@@ -59,6 +64,10 @@ public enum Op: Sendable, Equatable {
     case matmul
     /// `torch.gather` along `axis` (inputs: source, int32 index).
     case gather(axis: Int)
+    /// Running sums or products along `axis`.
+    case scan(ScanOp, axis: Int)
+    /// The int32 positions that sort `axis` (stable; NaN counts as the largest value).
+    case argsort(axis: Int, descending: Bool)
     /// `torch.scatter_add` along `axis` (inputs: base, int32 index, source): a copy of base with
     /// each source element added at its index.
     case scatterAdd(axis: Int)
@@ -68,6 +77,10 @@ public enum Op: Sendable, Equatable {
         switch self {
         case .full: return "full"
         case .fromHost: return "fromHost"
+        case .fromBytes: return "fromBytes"
+        case .pad: return "pad"
+        case .scan(let op, _): return op == .sum ? "cumsum" : "cumprod"
+        case .argsort: return "argsort"
         case .reshape: return "reshape"
         case .permute: return "permute"
         case .expand: return "expand"
@@ -96,6 +109,16 @@ public enum Op: Sendable, Equatable {
         default: return false
         }
     }
+}
+
+/// How `pad` fills the new elements.
+public enum PadMode: Sendable, Equatable {
+    /// Every new element is this value.
+    case constant(Double)
+    /// Mirrored about the edge, the edge itself not repeated (NumPy's and PyTorch's "reflect").
+    case reflect
+    /// The edge element repeated.
+    case replicate
 }
 
 /// What the entry point saw of one op: the op, its tensor inputs and its output (for an in-place

@@ -103,6 +103,36 @@ extension Tensor {
         return Tensor((0..<count).map { start + Float($0) * step }, device: device)
     }
 
+    /// `count` evenly spaced float32 values from `start` to `end`, both included, as
+    /// `torch.linspace` (computed in double precision, each value rounded once).
+    public static func linspace(_ start: Double, _ end: Double, count: Int, device: Device = .default) -> Tensor {
+        check(count >= 0, "linspace: count must not be negative, got \(count)")
+        let step = count > 1 ? (end - start) / Double(count - 1) : 0
+        let values = (0..<count).map { i in Float(i == count - 1 && count > 1 ? end : start + Double(i) * step) }
+        return Tensor(values, device: device)
+    }
+
+    /// A tensor of `shape` from bytes, one per element (pixels, IDX files), as int32 or float32
+    /// values 0...255. The bytes travel to the device as they are and are widened there, so a
+    /// batch of images costs a quarter of its float size to upload and no host conversion.
+    public init(bytes: [UInt8], shape: [Int], dtype: DType = .int32, device: Device = .default) throws(TesselError) {
+        let expected = Layout.elementCount(shape, op: "Tensor(bytes:)")
+        guard bytes.count == expected else { throw .elementCountMismatch(expected: expected, got: bytes.count, shape: shape) }
+        self = bytes.withUnsafeBytes { Tensor.widening($0, shape: shape, dtype: dtype, device: device) }
+    }
+
+    /// A tensor from `count(shape)` bytes in memory (see `init(bytes:shape:dtype:device:)`).
+    public init(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType = .int32, device: Device = .default) throws(TesselError) {
+        let expected = Layout.elementCount(shape, op: "Tensor(bytes:)")
+        guard bytes.count == expected else { throw .elementCountMismatch(expected: expected, got: bytes.count, shape: shape) }
+        self = Tensor.widening(bytes, shape: shape, dtype: dtype, device: device)
+    }
+
+    private static func widening(_ bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType, device: Device) -> Tensor {
+        check(dtype != .bool, "Tensor(bytes:): bytes become int32 or float32, not bool")
+        return Dispatch.run(.fromBytes(shape: shape, dtype: dtype, device: device), [], host: bytes)
+    }
+
     /// The `n` x `m` identity matrix (`m` defaults to `n`).
     public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32, device: Device = .default) -> Tensor {
         let columns = m ?? n

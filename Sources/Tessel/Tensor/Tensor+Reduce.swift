@@ -24,6 +24,26 @@ extension Tensor {
     }
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
 
+    /// Variance over `axes` (all when nil), float32: the squared deviations from the mean summed
+    /// and divided by `n - correction` (1 by default, Bessel's correction, as `torch.var`).
+    public func variance(axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false) -> Tensor {
+        let x = cast(.float32)
+        let n = reductionAxes(axes, op: "var").map { shape[$0] }.reduce(1, *)
+        let deviations = x - x.mean(axes: axes, keepDims: true)
+        return deviations.square().sum(axes: axes, keepDims: keepDims) / Float(Swift.max(n - correction, 0))
+    }
+    public func variance(axis: Int, correction: Int = 1, keepDims: Bool = false) -> Tensor {
+        variance(axes: [axis], correction: correction, keepDims: keepDims)
+    }
+
+    /// Standard deviation over `axes`: the square root of `variance`.
+    public func std(axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false) -> Tensor {
+        variance(axes: axes, correction: correction, keepDims: keepDims).sqrt()
+    }
+    public func std(axis: Int, correction: Int = 1, keepDims: Bool = false) -> Tensor {
+        std(axes: [axis], correction: correction, keepDims: keepDims)
+    }
+
     /// Largest element over `axes` (NaN wins).
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { reduced(.max, axes: axes, keepDims: keepDims) }
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }

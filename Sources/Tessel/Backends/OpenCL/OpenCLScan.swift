@@ -1,0 +1,43 @@
+// Row-wise kernels of the OpenCL backend (`Kernels/scan.cl`): one work-item walks one row.
+
+extension OpenCLBackend {
+    public func scan(_ op: ScanOp, _ x: StridedView, into output: StridedView) {
+        launchRows("scan_\(op.rawValue)_\(Self.suffix(x.dtype))", x, output, extra: [])
+    }
+
+    public func argsort(_ x: StridedView, descending: Bool, into output: StridedView) {
+        let rows = x.layout.rank == 0 ? 1 : x.count / Swift.max(x.shape[x.layout.rank - 1], 1)
+        let length = x.layout.rank == 0 ? 1 : x.shape[x.layout.rank - 1]
+        let scratch = allocator.allocate(count: Swift.max(2 * rows * length, 1))
+        launchRows("argsort_\(Self.suffix(x.dtype))", x, output, extra: [.buffer(scratch), .int(descending ? 1 : 0)])
+    }
+
+    public func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {
+        guard output.count > 0 else { return }
+        let target = checked(output.buffer, output.layout, "fromBytes")
+        let layout = output.layout.rank == 0 ? Layout(shape: [1], strides: [1], offset: output.layout.offset) : output.layout
+        check(layout.rank <= CLViewArgs.maxRank, "fromBytes: at most \(CLViewArgs.maxRank) axes, got \(output.shape)")
+        launcher.launch(kernel("unpack_bytes_\(Self.suffix(output.dtype))"), count: output.count,
+                        [.int(output.count), CLViewArgs.shape(layout), .buffer(clBuffer(packed)), .buffer(target), CLViewArgs.view(layout)])
+    }
+
+    /// Launches a row kernel: the leading axes of `x` and `output` (shape `so`) index the rows,
+    /// the last axis is walked by each work-item.
+    private func launchRows(_ name: String, _ x: StridedView, _ output: StridedView, extra: [CLArg]) {
+        guard x.count > 0 else { return }
+        let input = x.layout.rank == 0 ? Layout(shape: [1], strides: [1], offset: x.layout.offset) : x.layout
+        let result = output.layout.rank == 0 ? Layout(shape: [1], strides: [1], offset: output.layout.offset) : output.layout
+        let rank = input.rank, length = input.shape[rank - 1]
+        check(rank - 1 <= CLViewArgs.maxRank, "\(name): at most \(CLViewArgs.maxRank + 1) axes, got \(x.shape)")
+        func leading(_ layout: Layout) -> Layout {
+            rank == 1 ? Layout(shape: [1], strides: [0], offset: layout.offset)
+                      : Layout(shape: Array(layout.shape.dropLast()), strides: Array(layout.strides.dropLast()), offset: layout.offset)
+        }
+        let rowsIn = leading(input), rowsOut = leading(result)
+        let source = checked(x.buffer, x.layout, name), target = checked(output.buffer, output.layout, name)
+        launcher.launch(kernel(name), count: rowsIn.count,
+                        [.int(rowsIn.count), .int(length), CLViewArgs.shape(rowsIn), .buffer(source), CLViewArgs.view(rowsIn),
+                         .int(input.strides[rank - 1]), .buffer(target), CLViewArgs.view(rowsOut), .int(result.strides[rank - 1])]
+                            + extra)
+    }
+}
