@@ -147,7 +147,7 @@ final class OpVocabularyTests: XCTestCase {
         let recorder = Recorder(), other = Recorder()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                Tensor.observingOps(recorder) { _ = Tensor.ones([2], device: .cpu) + 1 }
+                Tensor.observingOps(recorder) { _ = Tensor.ones([2], device: .cpu) + Tensor.ones([2], device: .cpu) }
             }
             group.addTask {
                 Tensor.observingOps(other) { _ = Tensor.zeros([3], device: .cpu).exp() }

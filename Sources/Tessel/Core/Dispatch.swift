@@ -95,7 +95,7 @@ enum Dispatch {
 
         case .cast, .unary, .binary, .select, .gather, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs)
-            let output = empty(shape, dtype: dtype, on: inputs[0].storage.backend)
+            let output = empty(shape, dtype: dtype, on: inputs[0].storage.backend, like: inputs)
             writeElementwise(op, inputs, into: output)
             return output
 
@@ -204,6 +204,7 @@ enum Dispatch {
         /// An input as the kernel sees it: broadcast to the output's shape, converted to `dtype`.
         func operand(_ x: Tensor, _ dtype: DType, _ name: String) -> StridedView {
             let converted = x.dtype == dtype ? x : execute(.cast(dtype), [x], host: nil)
+            if converted.shape == shape { return converted.view }
             return converted.view.with(converted.layout.broadcast(to: shape, op: name))
         }
         switch op {
@@ -384,9 +385,12 @@ enum Dispatch {
 
     // MARK: Helpers
 
-    /// Fresh uninitialised contiguous tensor.
-    static func empty(_ shape: [Int], dtype: DType, on backend: any Backend) -> Tensor {
-        let layout = Layout(contiguous: shape)
+    /// Fresh uninitialised contiguous tensor. When one of `like` is a dense tensor of that
+    /// shape, its layout's arrays are shared instead of built (an op's output usually has its
+    /// input's shape, and two arrays per op were a good part of a small op's cost).
+    static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = []) -> Tensor {
+        let layout = like.first(where: { $0.shape == shape && $0.offset == 0 && $0.layout.isRowMajorDense })
+            .map { Layout(shape: $0.shape, strides: $0.strides, offset: 0) } ?? Layout(contiguous: shape)
         return Tensor(storage: TensorStorage(count: Layout.elementCount(shape, op: "empty"), dtype: dtype, backend: backend), layout: layout)
     }
 
@@ -435,7 +439,8 @@ enum Dispatch {
     }
 
     static func sameDevice(_ op: String, _ a: Tensor, _ b: Tensor) {
-        check(a.device == b.device, "\(op): operands are on \(a.device) and \(b.device); move one with to(_:)")
+        // One backend per device: comparing them avoids comparing the devices' names.
+        check(a.storage.backend === b.storage.backend || a.device == b.device, "\(op): operands are on \(a.device) and \(b.device); move one with to(_:)")
     }
 }
 

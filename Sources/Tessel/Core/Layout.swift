@@ -44,12 +44,43 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// True when the strides are exactly the row-major ones (`isContiguous` also accepts any
+    /// stride on a size-1 axis).
+    var isRowMajorDense: Bool {
+        var expected = 1
+        for axis in shape.indices.reversed() {
+            if strides[axis] != expected { return false }
+            expected *= Swift.max(shape[axis], 1)
+        }
+        return true
+    }
+
+    /// The step of the view seen as one flat run in row-major order: 1 when it is contiguous,
+    /// 0 when every element is the same one (a broadcast scalar), nil otherwise.
+    var flatStride: Int? {
+        if isContiguous { return 1 }
+        return zip(shape, strides).allSatisfy { $0.0 == 1 || $0.1 == 0 } ? 0 : nil
+    }
+
     /// Merges neighbouring axes that step through memory as one axis, and drops size-1 axes.
     ///
     /// Kernels iterate over the collapsed form: a contiguous tensor of any rank becomes rank 1,
     /// and a broadcast row vector over a matrix stays rank 2. The result always has rank >= 1.
     func collapsed() -> Layout {
-        Layout.collapse([self])[0]
+        var outShape: [Int] = [], outStrides: [Int] = []
+        outShape.reserveCapacity(rank)
+        outStrides.reserveCapacity(rank)
+        for axis in shape.indices where shape[axis] != 1 {
+            if let last = outShape.indices.last, outStrides[last] == strides[axis] * shape[axis] {
+                outShape[last] *= shape[axis]
+                outStrides[last] = strides[axis]
+            } else {
+                outShape.append(shape[axis])
+                outStrides.append(strides[axis])
+            }
+        }
+        if outShape.isEmpty { return Layout(shape: [1], strides: [1], offset: offset) }
+        return Layout(shape: outShape, strides: outStrides, offset: offset)
     }
 
     /// Collapses several same-shape layouts together, merging an axis pair only where every
@@ -92,6 +123,7 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
 
     /// The shape two operands broadcast to, or a stop naming the op and both shapes.
     static func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+        if a == b { return a }
         let rank = Swift.max(a.count, b.count)
         var result = [Int](repeating: 1, count: rank)
         for i in 0..<rank {

@@ -1,8 +1,9 @@
 // Element-wise arithmetic. Binary operators broadcast by NumPy's rules (without materialising
 // the expanded operand) and promote int32 with float32 to float32; `/` is true division (int32
 // operands give float32, as PyTorch's), `floorDivide` keeps integers. A Swift scalar on either
-// side becomes a 0-d tensor of its own dtype: `Int` keeps an int32 tensor int32, `Float` and
-// `Double` make it float32 (as PyTorch treats Python scalars).
+// side becomes a 0-d constant with a weak dtype (see `scalar(_:)`): `Int` keeps an int32
+// tensor int32 and a float32 one float32, `Float` and `Double` make an int32 tensor float32 (as
+// PyTorch treats Python scalars).
 
 extension Tensor {
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.add), [lhs, rhs]) }
@@ -21,8 +22,16 @@ extension Tensor {
     public static func * <S: TensorScalar>(lhs: S, rhs: Tensor) -> Tensor { rhs.scalar(lhs) * rhs }
     public static func / <S: TensorScalar>(lhs: S, rhs: Tensor) -> Tensor { rhs.scalar(lhs) / rhs }
 
-    /// A 0-d tensor on this tensor's device.
-    func scalar<S: TensorScalar>(_ value: S) -> Tensor { Tensor(value, device: device) }
+    /// A Swift scalar as the 0-d operand of an op with `self`. Its dtype is weak, as PyTorch's
+    /// Python scalars: an `Int` next to a float32 tensor is a float32 constant, so `x * 2` runs
+    /// one float32 kernel and no cast. The constant comes from a small per-device cache: the
+    /// same scalar again costs no allocation and no upload.
+    func scalar<S: TensorScalar>(_ value: S) -> Tensor {
+        if S.dtype == .int32 && dtype == .float32 {
+            return ScalarConstants.tensor(bits: Float(Int32(storedBits: value.storedBits)).bitPattern, dtype: .float32, device: device)
+        }
+        return ScalarConstants.tensor(bits: value.storedBits, dtype: S.dtype, device: device)
+    }
 
     /// `-x`. Bool tensors have no negation (as in PyTorch): use `.!= true` or `logicalNot`.
     public func neg() -> Tensor {

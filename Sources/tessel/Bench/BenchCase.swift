@@ -14,9 +14,14 @@ struct BenchCase {
     let inputs: (Device) -> [Tensor]
     /// The operation timed, on inputs of `device`.
     let operation: ([Tensor], Device) -> Tensor
+    /// Calls of `operation` per timed run: the dispatch-overhead family times a loop of small
+    /// calls (synchronised once at the end) and reports the time per call.
+    var callsPerRun = 1
 
-    /// GEMM reports GFLOP/s; every other family is memory-bound and reports GB/s.
+    /// GEMM reports GFLOP/s; the overhead family microseconds per call; every other family is
+    /// memory-bound and reports GB/s.
     var isComputeBound: Bool { family == "gemm" }
+    var isOverhead: Bool { callsPerRun > 1 }
     /// Transfers move data rather than compute it: nothing to check against the CPU backend.
     var isCheckable: Bool { family != "transfer" }
 
@@ -24,7 +29,10 @@ struct BenchCase {
     func prepare(_ device: Device) -> () -> Void {
         Tensor.manualSeed(1)
         let made = inputs(device)
-        return { _ = operation(made, device) }
+        let calls = callsPerRun
+        return {
+            for _ in 0..<calls { _ = operation(made, device) }
+        }
     }
 
     /// Largest difference between this operation on `device` and on the CPU backend, relative
@@ -45,7 +53,11 @@ struct BenchCase {
 
 /// The families `tessel bench` knows, and the cases for each at the requested sizes.
 enum BenchSuite {
-    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transpose", "transfer"]
+    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transpose", "transfer", "overhead"]
+
+    /// The families run when `--ops` is not given: `overhead` measures dispatch, not kernels,
+    /// and is asked for by name.
+    static let defaultFamilies = families.filter { $0 != "overhead" }
 
     /// Default GEMM shapes: squares, and the shapes an MNIST MLP runs (batch 128).
     static let defaultGemmShapes: [(Int, Int, Int)] = [
@@ -65,8 +77,46 @@ enum BenchSuite {
             case "softmax": return elementCounts.map(softmaxRows)
             case "transpose": return elementCounts.map(transpose)
             case "transfer": return elementCounts.flatMap { [upload($0), download($0)] }
+            case "overhead": return overhead
             default: return []
             }
+        }
+    }
+
+    /// Calls per timed run of an overhead case.
+    static let overheadCalls = 1000
+
+    /// Small ops timed per call, kernel included: on [128, 100] (an MLP's activations, where an
+    /// in-cache add needs ~0.5 us of memory traffic) and on 4 elements (where the kernel costs
+    /// nothing and the figure is the dispatch itself). Named as `Benchmarks/compare.py` names
+    /// the same calls through PyTorch.
+    static var overhead: [BenchCase] {
+        [[128, 100], [4]].flatMap { shape -> [BenchCase] in
+            let label = shape.map(String.init).joined(separator: ",")
+            let last = [shape[shape.count - 1]]
+            func call(_ name: String, _ inputs: @escaping (Device) -> [Tensor], _ op: @escaping ([Tensor]) -> Tensor) -> BenchCase {
+                BenchCase(family: "overhead", shape: "\(name) [\(label)]", flops: 0, bytes: 0, inputs: inputs,
+                          operation: { x, _ in op(x) }, callsPerRun: overheadCalls)
+            }
+            let two: (Device) -> [Tensor] = { [Tensor.rand(shape, device: $0), Tensor.rand(shape, device: $0)] }
+            let one: (Device) -> [Tensor] = { [Tensor.rand(shape, device: $0)] }
+            var cases = [
+                call("add", two) { $0[0] + $0[1] },
+                call("mul scalar", one) { $0[0] * 2 },
+                call("relu", one) { $0[0].relu() },
+            ]
+            if shape.count > 1 {
+                cases.append(call("add broadcast", { [Tensor.rand(shape, device: $0), Tensor.rand(last, device: $0)] }) { $0[0] + $0[1] })
+            }
+            cases += [
+                call("sum", one) { $0[0].sum() },
+                call("add inplace", two) { x in
+                    var target = x[0]
+                    target += x[1]
+                    return target
+                },
+            ]
+            return cases
         }
     }
 

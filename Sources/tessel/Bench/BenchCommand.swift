@@ -11,8 +11,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Devices: all, cpu, opencl:N (comma-separated).")
     var device = "all"
 
-    @Option(help: "Kernel families (comma-separated): \(BenchSuite.families.joined(separator: ",")).")
-    var ops = BenchSuite.families.joined(separator: ",")
+    @Option(help: "Kernel families (comma-separated): \(BenchSuite.families.joined(separator: ",")); default: all but overhead.")
+    var ops = BenchSuite.defaultFamilies.joined(separator: ",")
 
     @Option(help: "GEMM shapes MxKxN or N for a square (comma-separated); default: 256..4096 squares and MNIST shapes.")
     var sizes: String?
@@ -32,12 +32,26 @@ struct BenchCommand: ParsableCommand {
     /// Largest relative difference from the CPU backend a case may show (float32 sums in other orders).
     static let checkTolerance: Float = 1e-3
 
-    func run() throws {
-        let devices = try selectedDevices()
-        let families = ops.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+    /// Every argument is checked before anything runs: a bad one never costs a benchmark run.
+    func validate() throws {
+        guard budget.isFinite && budget > 0 else { throw ValidationError("--budget must be a positive number of seconds, got \(budget)") }
         for family in families where !BenchSuite.families.contains(family) {
             throw ValidationError("unknown kernel family '\(family)'; known: \(BenchSuite.families.joined(separator: ", "))")
         }
+        _ = try gemmShapes()
+        _ = try elementCounts()
+        if let json {
+            // Opened now: an unwritable path fails here, not after the whole run.
+            guard FileManager.default.createFile(atPath: json, contents: nil) else {
+                throw ValidationError("cannot write --json \(json): check that its folder exists and is writable")
+            }
+        }
+    }
+
+    private var families: [String] { ops.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+
+    func run() throws {
+        let devices = try selectedDevices()
         let cases = BenchSuite.cases(families: families, gemmShapes: try gemmShapes(),
                                      elementCounts: try elementCounts())
         let timer = BenchTimer(budget: budget)
@@ -53,7 +67,7 @@ struct BenchCommand: ParsableCommand {
                 let error = device != .cpu && benchCase.isCheckable && !noCheck
                     ? benchCase.relativeErrorAgainstCPU(on: device) : nil
                 let run = benchCase.prepare(device)
-                let timing = try timer.measure(run, on: device)
+                let timing = try timer.measure(run, on: device, profile: !benchCase.isOverhead)
                 rows.append(BenchRow(benchCase, timing: timing, limits: limits, errorAgainstCPU: error,
                                      tolerance: Self.checkTolerance))
             }
@@ -87,8 +101,12 @@ struct BenchCommand: ParsableCommand {
 
     private func gemmShapes() throws -> [(Int, Int, Int)] {
         guard let sizes else { return BenchSuite.defaultGemmShapes }
-        return try sizes.split(separator: ",").map { text in
-            let parts = text.split(separator: "x").compactMap { Int($0) }
+        return try sizes.split(separator: ",", omittingEmptySubsequences: false).map { text in
+            let fields = text.split(separator: "x", omittingEmptySubsequences: false)
+            let parts = fields.compactMap { Int($0) }
+            guard parts.count == fields.count, parts.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("GEMM size '\(text)' is not N or MxKxN with positive integers")
+            }
             switch parts.count {
             case 1: return (parts[0], parts[0], parts[0])
             case 3: return (parts[0], parts[1], parts[2])
@@ -99,7 +117,7 @@ struct BenchCommand: ParsableCommand {
 
     private func elementCounts() throws -> [Int] {
         guard let elements else { return BenchSuite.defaultElementCounts }
-        return try elements.split(separator: ",").map { text in
+        return try elements.split(separator: ",", omittingEmptySubsequences: false).map { text in
             guard let count = Int(text), count > 0 else { throw ValidationError("element count '\(text)' is not a positive integer") }
             return count
         }

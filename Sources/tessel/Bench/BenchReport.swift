@@ -23,7 +23,15 @@ struct BenchDeviceResult: Codable {
         }
         lines.append("  family     shape                           median ms    min ms    max ms  wall ms     rate        % peak  check")
         for row in rows {
-            let rate = row.computeBound ? String(format: "%7.1f GFLOP/s", row.gflops) : String(format: "%7.1f GB/s   ", row.gigabytesPerSecond)
+            let rate: String
+            if let perCall = row.microsecondsPerCall, let enqueue = row.microsecondsPerEnqueue {
+                // On the CPU a call returns when its kernel is done; elsewhere enqueueing is the
+                // host's cost and the rest waits for the device.
+                rate = device == "cpu" ? String(format: "%7.2f us/call", perCall)
+                                       : String(format: "%7.2f us/call (enqueue %.2f)", perCall, enqueue)
+            } else {
+                rate = row.computeBound ? String(format: "%7.1f GFLOP/s", row.gflops) : String(format: "%7.1f GB/s   ", row.gigabytesPerSecond)
+            }
             let share = row.shareOfPeak.map { String(format: "%5.1f%%", $0 * 100) } ?? "    -"
             let check: String
             switch row.check {
@@ -57,6 +65,11 @@ struct BenchRow: Codable {
     var gigabytesPerSecond: Double
     /// GFLOP/s over peak for compute-bound cases, GB/s over measured copy bandwidth otherwise.
     var shareOfPeak: Double?
+    /// Wall time per call, for the overhead family (launch and dispatch included, one
+    /// synchronisation per loop of calls).
+    var microsecondsPerCall: Double?
+    /// Of that, the time until the loop of calls returned, before waiting for the device.
+    var microsecondsPerEnqueue: Double?
     /// Largest difference from the CPU backend's result, relative to its largest magnitude
     /// (nil: not checked, on the CPU itself, for transfers, or with --no-check).
     var errorAgainstCPU: Float?
@@ -77,9 +90,13 @@ struct BenchRow: Codable {
         minSeconds = timing.minimum
         maxSeconds = timing.maximum
         medianWallSeconds = timing.medianWall
+        microsecondsPerCall = benchCase.isOverhead ? timing.medianWall / Double(benchCase.callsPerRun) * 1e6 : nil
+        microsecondsPerEnqueue = benchCase.isOverhead ? timing.medianEnqueue / Double(benchCase.callsPerRun) * 1e6 : nil
         gflops = benchCase.flops / timing.median / 1e9
         gigabytesPerSecond = benchCase.bytes / timing.median / 1e9
-        if computeBound {
+        if benchCase.isOverhead {
+            shareOfPeak = nil
+        } else if computeBound {
             shareOfPeak = limits.peakFlops.map { benchCase.flops / timing.median / $0 }
         } else {
             shareOfPeak = benchCase.bytes / timing.median / limits.copyBandwidth

@@ -35,10 +35,19 @@ func lanewise<T: SIMDScalar, R: SIMDScalar>(_ v: Vector<T>, _ f: (T) -> R) -> Ve
 @inline(__always)
 func forEachUnaryRun<T, R>(_ x: StridedView, into output: StridedView,
                            _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-    let runs = StridedRuns([x.layout, output.layout])
     let input = UnsafePointer(x.cpuBase(T.self))
-    let stride = runs.innerStride(0)
     let out = UncheckedSendable(output.cpuBase(R.self))
+    if let stride = x.layout.flatStride {
+        // One run over the whole tensor: no collapse, no run walk (small ops are all dispatch).
+        let inputOffset = x.layout.offset, outputOffset = output.layout.offset
+        parallelFor(x.count, grain: elementwiseGrain) { range in
+            body(input + inputOffset + range.lowerBound * stride, stride, out.value + outputOffset + range.lowerBound,
+                 range.count)
+        }
+        return
+    }
+    let runs = StridedRuns([x.layout, output.layout])
+    let stride = runs.innerStride(0)
     parallelFor(x.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
             body(input + offsets[0], stride, out.value + offsets[1], length)
@@ -68,10 +77,19 @@ func unaryRun<T: SIMDScalar, R: SIMDScalar>(_ source: UnsafePointer<T>, _ stride
 @inline(__always)
 func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: StridedView,
                             _ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-    let runs = StridedRuns([a.layout, b.layout, output.layout])
     let left = UnsafePointer(a.cpuBase(T.self)), right = UnsafePointer(b.cpuBase(T.self))
-    let strideA = runs.innerStride(0), strideB = runs.innerStride(1)
     let out = UncheckedSendable(output.cpuBase(R.self))
+    if let strideA = a.layout.flatStride, let strideB = b.layout.flatStride {
+        // One run over the whole tensor: no collapse, no run walk (small ops are all dispatch).
+        let offsetA = a.layout.offset, offsetB = b.layout.offset, outputOffset = output.layout.offset
+        parallelFor(a.count, grain: elementwiseGrain) { range in
+            body(left + offsetA + range.lowerBound * strideA, strideA, right + offsetB + range.lowerBound * strideB, strideB,
+                 out.value + outputOffset + range.lowerBound, range.count)
+        }
+        return
+    }
+    let runs = StridedRuns([a.layout, b.layout, output.layout])
+    let strideA = runs.innerStride(0), strideB = runs.innerStride(1)
     parallelFor(a.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
             body(left + offsets[0], strideA, right + offsets[1], strideB, out.value + offsets[2], length)
@@ -302,7 +320,7 @@ extension CPUBackend {
         let to = UncheckedSendable(destination.cpuBase(UInt32.self))
         let strideFrom = runs.innerStride(0), strideTo = runs.innerStride(1)
         let rank = runs.shape.count
-        if rank >= 2 && strideFrom != 1 && runs.strides[0][rank - 2] == 1 {
+        if rank >= 2 && strideFrom != 1 && runs.stride(0, rank - 2) == 1 {
             copyTransposed(runs, from: UnsafePointer(from), to: to.value)
             return
         }
@@ -330,8 +348,8 @@ extension CPUBackend {
     private func copyTransposed(_ runs: StridedRuns, from source: UnsafePointer<UInt32>, to target: UnsafeMutablePointer<UInt32>) {
         let rank = runs.shape.count, tile = 32
         let rows = runs.shape[rank - 2], columns = runs.shape[rank - 1]
-        let sourceColumn = runs.strides[0][rank - 1]
-        let targetRow = runs.strides[1][rank - 2], targetColumn = runs.strides[1][rank - 1]
+        let sourceColumn = runs.stride(0, rank - 1)
+        let targetRow = runs.stride(1, rank - 2), targetColumn = runs.stride(1, rank - 1)
         let bands = (rows + tile - 1) / tile, columnTiles = (columns + tile - 1) / tile
         let outer = runs.shape[..<(rank - 2)].reduce(1, *)
         // Tasks are (leading position, band of rows, group of column tiles): a short, wide
@@ -349,8 +367,8 @@ extension CPUBackend {
                     for axis in stride(from: rank - 3, through: 0, by: -1) {
                         let index = rest % runs.shape[axis]
                         rest /= runs.shape[axis]
-                        from += index * runs.strides[0][axis]
-                        to += index * runs.strides[1][axis]
+                        from += index * runs.stride(0, axis)
+                        to += index * runs.stride(1, axis)
                     }
                     let firstRow = band * tile, height = Swift.min(tile, rows - firstRow)
                     let groupStart = group * tilesPerGroup * tile, groupEnd = Swift.min(columns, groupStart + tilesPerGroup * tile)

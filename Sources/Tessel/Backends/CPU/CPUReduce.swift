@@ -13,6 +13,20 @@ struct ReducePartial {
 
 extension CPUBackend {
     func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer) {
+        if reducedRank == x.layout.rank, x.count > 0, x.count < elementwiseGrain * 2, let stride = x.layout.flatStride {
+            // A small dense tensor reduced whole (a loss, a norm): one run, no layout work.
+            let partial = x.dtype == .float32
+                ? reduceRun(op, x.cpuBase(Float.self) + x.layout.offset, stride, x.count, 0)
+                : reduceRun(op, x.cpuBase(Int32.self) + x.layout.offset, stride, x.count, 0)
+            if op.isArg {
+                output.cpuPointer(Int32.self)[0] = Int32(partial.index)
+            } else if x.dtype == .float32 {
+                output.cpuPointer(Float.self)[0] = Float(partial.value)
+            } else {
+                output.cpuPointer(Int32.self)[0] = Int32(truncatingIfNeeded: Int64(partial.value))
+            }
+            return
+        }
         let outerRank = x.layout.rank - reducedRank
         let outer = Layout(shape: Array(x.shape[..<outerRank]), strides: Array(x.layout.strides[..<outerRank]),
                            offset: x.layout.offset).collapsed()
