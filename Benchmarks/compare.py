@@ -3,7 +3,9 @@
 
 Runs `tessel bench --json`, then the same shapes through NumPy (OpenBLAS) for the CPU backend
 and CLBlast (Debian's libclblast-dev, through clblast_sgemm.c) for each OpenCL device, and
-prints Tessel's speed over the reference's for each row (> 1 means Tessel is faster). Where
+prints Tessel's speed over the reference's for each row (> 1 means Tessel is faster). The
+`overhead` family (small ops timed per call) compares the CPU backend with PyTorch's eager CPU
+API on one thread (Debian's python3-torch), the reference the issue tracker names. Where
 Benchmarks/clblast-tuning/ holds a tuning for that device (written by tune_clblast.py),
 CLBlast also runs with those tuned Xgemm parameters, in a second pair of columns.
 
@@ -55,6 +57,44 @@ def numpy_cases(families, gemm_shapes, counts):
             elif family == "softmax":
                 m = f32(rows, cols); cases.append((family, f"[{rows},{cols}] rows", lambda m=m: softmax(m)))
     return cases
+
+
+OVERHEAD_CALLS = 1000
+
+
+def torch_worker(args):
+    """Child process under /usr/bin/python3: PyTorch eager per-call times of the overhead cases,
+    printed as {"overhead|name [shape]": seconds per call}."""
+    import torch
+    torch.set_num_threads(1)
+    results = {}
+    for shape in [(128, 100), (4,)]:
+        label = ",".join(map(str, shape))
+        a, b, row = torch.rand(shape), torch.rand(shape), torch.rand(shape[-1:])
+        calls = [("add", lambda: a + b), ("mul scalar", lambda: a * 2), ("relu", lambda: torch.relu(a))]
+        if len(shape) > 1:
+            calls.append(("add broadcast", lambda: a + row))
+        calls += [("sum", lambda: a.sum()), ("add inplace", lambda: a.add_(b))]
+        for name, fn in calls:
+            def loop(fn=fn):
+                for _ in range(OVERHEAD_CALLS):
+                    fn()
+            results[f"overhead|{name} [{label}]"] = time_call(loop, args.budget) / OVERHEAD_CALLS
+    print(json.dumps({"results": results, "info": {"torch": torch.__version__}}))
+
+
+def run_torch(args):
+    """PyTorch in Debian's python3 with the pthread OpenBLAS (the variables that slow it unset)."""
+    env = dict(os.environ)
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(key, None)
+    env["LD_LIBRARY_PATH"] = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+    env["OMP_NUM_THREADS"] = "1"
+    command = ["/usr/bin/python3", __file__, "--torch-worker", "--budget", str(args.budget)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("compare.py: PyTorch did not run (`apt-get install python3-torch libopenblas0-pthread`):\n" + done.stderr)
+    return json.loads(done.stdout)
 
 
 def time_call(fn, budget):
@@ -134,12 +174,15 @@ def main():
     parser.add_argument("--budget", type=float, default=0.5)
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of the whole comparison (median ratio)")
     parser.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.families = args.ops.split(",")
     args.gemm_shapes = parse_shapes(args.sizes)
     args.counts = [int(c) for c in args.elements.split(",")]
     if args.numpy_worker:
         return numpy_worker(args)
+    if args.torch_worker:
+        return torch_worker(args)
 
     def tessel_bench(check):
         with tempfile.NamedTemporaryFile(suffix=".json") as report_file:
@@ -161,6 +204,10 @@ def main():
                 numpy = run_numpy(args, threads)
                 found[name] = [numpy["results"]]
                 labels[name] = (f"NumPy {numpy['info']['numpy']} ({threads} threads), BLAS: {numpy['info']['blas']}", [])
+                if "overhead" in args.families:
+                    torch = run_torch(args)
+                    found[name][0].update(torch["results"])
+                    labels[name] = (labels[name][0], [f"overhead: PyTorch {torch['info']['torch']} eager, 1 thread, per call"])
             elif "gemm" in args.families:
                 index = int(name.split(":")[1])
                 found[name] = [run_clblast(index, args.gemm_shapes)]
@@ -203,12 +250,18 @@ def main():
         print(header + "  Tessel rate")
         for index, row in enumerate(device["rows"]):
             key = f"{row['family']}|{row['shape']}"
-            ours = [r[0]["devices"][position]["rows"][index]["medianSeconds"] for r in rounds]
+            # Overhead rows compare per-call wall time (a loop of calls, one synchronisation).
+            per_call = row.get("microsecondsPerCall") is not None
+            ours = [(r[0]["devices"][position]["rows"][index]["microsecondsPerCall"] * 1e-6 if per_call
+                     else r[0]["devices"][position]["rows"][index]["medianSeconds"]) for r in rounds]
             rate_row = device["rows"][index]
             ours_median = median(ours)
-            scale = rate_row["medianSeconds"] / ours_median
-            rate = (f"{rate_row['gflops'] * scale:.1f} GFLOP/s" if rate_row["computeBound"]
-                    else f"{rate_row['gigabytesPerSecond'] * scale:.1f} GB/s")
+            if per_call:
+                rate = f"{ours_median * 1e6:.2f} us/call"
+            else:
+                scale = rate_row["medianSeconds"] / ours_median
+                rate = (f"{rate_row['gflops'] * scale:.1f} GFLOP/s" if rate_row["computeBound"]
+                        else f"{rate_row['gigabytesPerSecond'] * scale:.1f} GB/s")
             line = f"  {row['family']:<10} {row['shape']:<30} {ours_median * 1e3:10.3f}"
             for which in range(reference_count):
                 refs = [r[1][name][which].get(key) for r in rounds]

@@ -17,13 +17,11 @@ func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         let end = Swift.min(start + chunk, count)
         if start < end { body(start..<end) }
     }
-    // The pool's spinning workers start at once; when it is busy (a nested or concurrent call),
-    // Dispatch's threads take the chunks instead.
+    // The pool's spinning workers start at once. When it is busy (a nested call, or another
+    // thread's op) the caller does the whole job itself: the pool's threads already hold every
+    // core, and handing chunks to more threads (Dispatch's) would only oversubscribe them.
     if WorkerPool.shared.run(chunks: workers, runChunk) { return }
-    withoutActuallyEscaping(runChunk) { runChunk in
-        let shared = UncheckedSendable(runChunk)
-        DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
-    }
+    body(0..<count)
 }
 
 /// Threads the CPU backend spreads large work over: `TESSEL_CPU_THREADS`, else every core.

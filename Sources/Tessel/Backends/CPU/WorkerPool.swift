@@ -10,8 +10,8 @@ import Synchronization
 /// 0.19 ms on this pool). A job that arrives while the workers still spin starts at once.
 ///
 /// One job runs at a time. A second caller (another thread, or a job body that calls
-/// `parallelFor` itself) does not wait for the pool: `run` returns false and the caller uses
-/// `concurrentPerform`.
+/// `parallelFor` itself) does not wait for the pool: `run` returns false and the caller runs
+/// its job alone, so the threads at work never outnumber the pool's plus its callers.
 final class WorkerPool: @unchecked Sendable {
     // Unchecked: `body` and `chunks` are written only by the thread that holds `submitting`,
     // before it publishes the job by bumping `generation` (release); workers read them after
@@ -34,6 +34,8 @@ final class WorkerPool: @unchecked Sendable {
     private let wake = NSCondition()
     private var body: ((Int) -> Void)?
     private var chunks = 0
+    /// The workers' thread identities (`pthread_self`), as each registers when it starts.
+    let threadIDs = Mutex<Set<UInt>>([])
 
     private init(workers: Int) {
         self.workers = Swift.max(0, workers)
@@ -78,6 +80,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func work(chunk: Int) {
+        threadIDs.withLock { _ = $0.insert(UInt(pthread_self())) }
         var seen = 0
         while true {
             seen = waitForJob(after: seen)
