@@ -38,7 +38,7 @@ __kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
 void gemm_f32(int M, int N, int K,
               __global const float* A, int aOffset, int aBatch, int aRow, int aCol,
               __global const float* B, int bOffset, int bBatch, int bRow, int bCol,
-              __global float* C, int cOffset) {
+              __global float* C, int cOffset, int accumulate) {
     // Two padding columns: a row of 66 floats starts 2 banks on, so the stores of an operand
     // whose K axis is contiguous hit 32 different banks (with 1, two work-items share each).
     __local float tileA[TK][TM + 2];
@@ -88,7 +88,8 @@ void gemm_f32(int M, int N, int K,
         if (gm >= M) continue;
         for (int j = 0; j < WN; ++j) {
             int gn = n0 + tx + j * LX;
-            if (gn < N) C[gm * N + gn] = acc[i][j];
+            // The epilogue: with `accumulate`, C already holds a bias (addmm) to add to.
+            if (gn < N) C[gm * N + gn] = accumulate ? C[gm * N + gn] + acc[i][j] : acc[i][j];
         }
     }
 }

@@ -72,6 +72,7 @@ final class OpVocabularyTests: XCTestCase {
         ("max", { $0.m.max(axis: 1) }), ("min", { $0.m.min() }), ("argmax", { $0.m.argmax(axis: 1) }), ("argmin", { $0.m.argmin() }),
         ("logSumExp", { $0.m.logSumExp(axis: 1) }), ("softmax", { $0.m.softmax(axis: 0) }), ("logSoftmax", { $0.m.logSoftmax() }),
         ("matmul", { $0.m.matmul($0.v) }),
+        ("addmm", { Tensor.addmm($0.v, $0.m.T, $0.m) }),
         ("gather", { $0.m.gather(axis: 1, index: $0.index) }),
         ("indexSelect", { $0.m.indexSelect(axis: 0, indices: Tensor([2, 0] as [Int32], device: $0.device)) }),
         ("scatterAdd", { $0.m.scatterAdd(axis: 1, index: $0.index, source: $0.m) }),
@@ -118,7 +119,7 @@ final class OpVocabularyTests: XCTestCase {
             // Every primitive is reached by some public operation.
             let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
                               "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
-                              "scatterAdd", "fromBytes", "pad", "scan", "argsort"]
+                              "scatterAdd", "fromBytes", "pad", "scan", "argsort", "addmm"]
             for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
                 XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")
             }

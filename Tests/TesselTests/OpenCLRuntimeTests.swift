@@ -493,6 +493,22 @@ final class OpenCLRuntimeTests: XCTestCase {
         }
     }
 
+    /// Both GEMM variants add their product to what C holds when asked (addmm's epilogue),
+    /// including across the CPU variant's K slices.
+    func testMatmulAccumulatesIntoC() throws {
+        for backend in try gemmBackends() {
+            for (m, k, n) in [(5, 7, 3), (70, 2300, 9)] {
+                let a = (0..<m * k).map { Float(($0 * 7) % 13) / 6 - 1 }
+                let b = (0..<k * n).map { Float(($0 * 5) % 11) / 5 - 1 }
+                let bias = (0..<m * n).map { Float($0 % 4) - 1.5 }
+                let out = upload(bias, backend)
+                backend.matmul(view(upload(a, backend), [1, m, k]), view(upload(b, backend), [1, k, n]), into: out, accumulate: true)
+                let product = referenceMatmul(a, b, m: m, k: k, n: n, aAt: { $0 * k + $1 }, bAt: { $0 * n + $1 })
+                assertClose(floats(out, m * n, backend), zip(product, bias).map { $0 + $1 }, tolerance: 1e-3)
+            }
+        }
+    }
+
     // MARK: Kernel builds
 
     private func temporaryDirectory() throws -> URL {

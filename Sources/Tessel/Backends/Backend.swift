@@ -54,7 +54,9 @@ public protocol Backend: AnyObject, Sendable {
     func softmax(_ x: StridedView, log: Bool, into output: any BackendBuffer)
     /// Batched float32 matrix product: `a` is [batch, m, k], `b` is [batch, k, n], both with any
     /// strides (so transposed and broadcast operands need no copy); output is contiguous [batch, m, n].
-    func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer)
+    /// With `accumulate` the product is added to what `output` holds, in the GEMM's epilogue
+    /// (its final store reads C): `addmm` puts its broadcast bias there first.
+    func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer, accumulate: Bool)
     /// `output[i...] = x[i with axis replaced by index[i...]]`: `index` (int32) has the output's
     /// shape, `x` the same shape except along `axis`. An index outside `x`'s axis stops the
     /// program with the same message on every backend.
@@ -74,6 +76,13 @@ public protocol Backend: AnyObject, Sendable {
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
     /// word) widened to `output`'s dtype, int32 or float32 (0...255).
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)
+}
+
+extension Backend {
+    /// `matmul` writing a fresh product (no accumulation).
+    func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
+        matmul(a, b, into: output, accumulate: false)
+    }
 }
 
 /// Device memory owned by one backend. Freed (or returned to a pool) when the last reference goes.

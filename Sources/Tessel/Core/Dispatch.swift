@@ -104,7 +104,9 @@ enum Dispatch {
         case .softmax(let axis, let log):
             return softmax(inputs[0], axis: axis, log: log)
         case .matmul:
-            return matmul(inputs[0], inputs[1])
+            return matmul(inputs[0], inputs[1], bias: nil)
+        case .addmm:
+            return matmul(inputs[1], inputs[2], bias: inputs[0])
         case .scan(let scan, let axis):
             return alongLastAxis(inputs[0], axis: axis, dtype: inputs[0].dtype) { backend, input, output in
                 backend.scan(scan, input, into: output)
@@ -275,8 +277,9 @@ enum Dispatch {
     }
 
     /// NumPy's `matmul` of float32 `a` and `b`: vectors gain an axis (dropped again after),
-    /// batch axes broadcast, and the backend sees [batch, m, k] x [batch, k, n] views.
-    private static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+    /// batch axes broadcast, and the backend sees [batch, m, k] x [batch, k, n] views. A `bias`
+    /// is broadcast into the output first and the GEMM adds its product to it.
+    private static func matmul(_ a: Tensor, _ b: Tensor, bias: Tensor?) -> Tensor {
         sameDevice("matmul", a, b)
         check(a.rank >= 1 && b.rank >= 1, "matmul: operands need at least one axis, got \(a.shape) and \(b.shape)")
         check(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32 operands, got \(a.dtype) and \(b.dtype)")
@@ -289,12 +292,21 @@ enum Dispatch {
         let batchShape = Layout.broadcastShape(Array(la.shape.dropLast(2)), Array(lb.shape.dropLast(2)), op: "matmul")
         let batch = batchShape.reduce(1, *)
         let output = empty([batch, m, n], dtype: .float32, on: a.storage.backend)
+        // A vector operand's added axis is dropped again (vector x vector gives a 0-d tensor).
+        let result = output.viewing(Layout(contiguous: batchShape + (a.rank == 1 ? [] : [m]) + (b.rank == 1 ? [] : [n])))
+        if let bias {
+            sameDevice("addmm", bias, a)
+            check(bias.dtype == .float32, "addmm: needs a float32 bias, got \(bias.dtype)")
+            check(Layout.canBroadcast(bias.shape, to: result.shape),
+                  "addmm: bias \(bias.shape) does not broadcast to the product's shape \(result.shape)")
+            if output.count > 0 { copy(bias.view.with(bias.layout.broadcast(to: result.shape, op: "addmm")), into: result) }
+        }
         if output.count > 0 {
             a.storage.backend.matmul(batched(left, la, batchShape + [m, k], batch: batch),
-                                     batched(right, lb, batchShape + [k, n], batch: batch), into: output.storage.buffer)
+                                     batched(right, lb, batchShape + [k, n], batch: batch), into: output.storage.buffer,
+                                     accumulate: bias != nil)
         }
-        // A vector operand's added axis is dropped again (vector x vector gives a 0-d tensor).
-        return output.viewing(Layout(contiguous: batchShape + (a.rank == 1 ? [] : [m]) + (b.rank == 1 ? [] : [n])))
+        return result
     }
 
     /// The view [batch, rows, columns] of `layout` (over `x`'s storage) broadcast to `shape`;

@@ -62,6 +62,9 @@ public enum Op: Sendable, Equatable {
     case softmax(axis: Int, log: Bool)
     /// NumPy's `matmul` of two float32 operands (vectors, matrices, broadcast batches).
     case matmul
+    /// `bias + a @ b` (inputs: bias, a, b; float32, the bias broadcast to the product's shape),
+    /// the bias added in the GEMM's epilogue rather than by a second pass.
+    case addmm
     /// `torch.gather` along `axis` (inputs: source, int32 index).
     case gather(axis: Int)
     /// Running sums or products along `axis`.
@@ -97,6 +100,7 @@ public enum Op: Sendable, Equatable {
         case .reduce(let op, _): return op.rawValue
         case .softmax(_, let log): return log ? "logSoftmax" : "softmax"
         case .matmul: return "matmul"
+        case .addmm: return "addmm"
         case .gather: return "gather"
         case .scatterAdd: return "scatterAdd"
         }

@@ -5,4 +5,11 @@ extension Tensor {
     public func matmul(_ other: Tensor) -> Tensor {
         Dispatch.run(.matmul, [cast(.float32), other.cast(.float32)])
     }
+
+    /// `bias + a.matmul(b)` with the bias (broadcast to the product's shape, as a [n] row for
+    /// a linear layer) added in the GEMM's epilogue: one kernel, no second pass over the
+    /// product. As `torch.addmm`, for any operands `matmul` takes.
+    public static func addmm(_ bias: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        Dispatch.run(.addmm, [bias.cast(.float32), a.cast(.float32), b.cast(.float32)])
+    }
 }

@@ -162,3 +162,31 @@ final class MatmulConformanceTests: XCTestCase {
         }
     }
 }
+
+/// `addmm`: the bias broadcast into the product's shape and added by the GEMM's epilogue.
+final class AddmmConformanceTests: XCTestCase {
+    func testAddmmMatchesMatmulPlusBias() {
+        forEachDevice { device in
+            let cases: [(a: [Int], b: [Int], bias: [Int])] = [
+                ([128, 784], [784, 10], [10]),   // a linear layer's step at MNIST's shapes
+                ([7, 5], [5, 3], [7, 1]),        // a column bias
+                ([2, 4, 6], [6, 5], [5]),        // batched, the bias broadcast over the batch
+                ([3, 0], [0, 4], [4]),           // k = 0: the bias alone
+                ([6], [6, 2], []),               // vector x matrix, a 0-d bias
+            ]
+            for (index, shapes) in cases.enumerated() {
+                let a = Tensor.randn(shapes.a, generator: Generator(seed: UInt64(index)), device: device)
+                let b = Tensor.randn(shapes.b, generator: Generator(seed: UInt64(index + 10)), device: device)
+                let bias = Tensor.randn(shapes.bias, generator: Generator(seed: UInt64(index + 20)), device: device)
+                let fused = Tensor.addmm(bias, a, b)
+                let expected = a.matmul(b) + bias
+                XCTAssertEqual(fused.shape, expected.shape, "[\(device)] addmm \(shapes)")
+                assertClose(fused, RefArray(expected), crossBackendTolerance, "addmm \(shapes) on \(device)")
+            }
+            let transposed = Tensor.randn([10, 784], device: device)
+            let x = Tensor.randn([128, 784], device: device), bias = Tensor.randn([10], device: device)
+            assertClose(Tensor.addmm(bias, x, transposed.T), RefArray(x.matmul(transposed.T) + bias), crossBackendTolerance,
+                        "addmm with x @ W.T on \(device)")
+        }
+    }
+}

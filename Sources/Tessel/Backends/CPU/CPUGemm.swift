@@ -30,7 +30,7 @@ private let mc = 144
 private let nc = 512
 
 extension CPUBackend {
-    func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
+    func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer, accumulate: Bool) {
         let batch = a.shape[0], m = a.shape[1], k = a.shape[2], n = b.shape[2]
         check(b.shape[0] == batch && b.shape[1] == k, "matmul: shapes \(a.shape) and \(b.shape) do not chain")
         let c = UncheckedSendable(output.cpuPointer(Float.self))
@@ -46,14 +46,15 @@ extension CPUBackend {
             parallelFor(batch, grain: 1) { items in
                 for item in items {
                     let (left, right) = operands(item)
-                    sgemmOnOneCore(m: m, n: n, k: k, a: left, b: right, c: c.value + item * m * n, ldc: n)
+                    sgemmOnOneCore(m: m, n: n, k: k, a: left, b: right, c: c.value + item * m * n, ldc: n,
+                                   accumulateIntoC: accumulate)
                 }
             }
             return
         }
         for item in 0..<batch {
             let (left, right) = operands(item)
-            sgemm(m: m, n: n, k: k, a: left, b: right, c: c.value + item * m * n)
+            sgemm(m: m, n: n, k: k, a: left, b: right, c: c.value + item * m * n, accumulate: accumulate)
         }
     }
 }
@@ -65,11 +66,11 @@ struct StridedMatrix {
     @inline(__always) subscript(row: Int, column: Int) -> Float { base[row &* rowStride &+ column &* columnStride] }
 }
 
-/// C (m x n, row-major, dense) = A (m x k) * B (k x n), on all cores.
-func sgemm(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>) {
+/// C (m x n, row-major, dense) = A (m x k) * B (k x n), or C += A * B with `accumulate`, on all cores.
+func sgemm(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
     // Below ~64K multiply-adds waking a second core costs more than it saves.
     guard cpuCoreCount > 1, m * n * k > 1 << 16 else {
-        sgemmOnOneCore(m: m, n: n, k: k, a: a, b: b, c: c, ldc: n)
+        sgemmOnOneCore(m: m, n: n, k: k, a: a, b: b, c: c, ldc: n, accumulateIntoC: accumulate)
         return
     }
     // One slab of whole micro-tiles per core, as even as the tile grid allows.
@@ -85,28 +86,32 @@ func sgemm(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: Unsafe
             guard start < end else { continue }
             if splitRows {
                 let rows = StridedMatrix(base: a.base + start * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride)
-                sgemmOnOneCore(m: end - start, n: n, k: k, a: rows, b: b, c: output.value + start * n, ldc: n)
+                sgemmOnOneCore(m: end - start, n: n, k: k, a: rows, b: b, c: output.value + start * n, ldc: n,
+                               accumulateIntoC: accumulate)
             } else {
                 let columns = StridedMatrix(base: b.base + start * b.columnStride, rowStride: b.rowStride,
                                             columnStride: b.columnStride)
-                sgemmOnOneCore(m: m, n: end - start, k: k, a: a, b: columns, c: output.value + start, ldc: n)
+                sgemmOnOneCore(m: m, n: end - start, k: k, a: a, b: columns, c: output.value + start, ldc: n,
+                               accumulateIntoC: accumulate)
             }
         }
     }
 }
 
-/// The blocked algorithm on the calling thread, on C with row stride `ldc`.
+/// The blocked algorithm on the calling thread, on C with row stride `ldc`; with
+/// `accumulateIntoC` the product is added to what C holds (addmm's bias).
 private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>,
-                            ldc: Int) {
+                            ldc: Int, accumulateIntoC: Bool) {
     guard m > 0 && n > 0 else { return }
     if k == 0 {
+        if accumulateIntoC { return }
         for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
         return
     }
     // Equal K blocks: 784 = 4 x 196, not 3 x 256 + 16 (a 16-deep block is all load and store).
     let kBlocks = (k + kc - 1) / kc
     let kcMax = (k + kBlocks - 1) / kBlocks
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * roundUp(Swift.min(n, nc), nr))
+    let packedB = ThreadScratch.floats(.gemmPackedB, count: kcMax * roundUp(Swift.min(n, nc), nr))
     // Packing A (a scalar transpose) costs about one pass of the micro-kernel over it. A
     // row-major A is read in place instead: its mr rows are mr sequential streams, which the
     // hardware prefetcher follows (measured on Zen 5: n = 10 products 1.5x faster, 128x784x128
@@ -116,19 +121,14 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
     let rowsShareL1Sets = a.rowStride % 1024 == 0
     let readsAInPlace = a.columnStride == 1 && (!rowsShareL1Sets || n <= 4 * nr)
     // Read in place, A needs packing only for a ragged last panel: room for one panel.
-    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * (readsAInPlace ? mr : roundUp(Swift.min(m, mc), mr)))
-    let edgeTile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
-    defer {
-        packedB.deallocate()
-        packedA.deallocate()
-        edgeTile.deallocate()
-    }
+    let packedA = ThreadScratch.floats(.gemmPackedA, count: kcMax * (readsAInPlace ? mr : roundUp(Swift.min(m, mc), mr)))
+    let edgeTile = ThreadScratch.floats(.gemmEdgeTile, count: mr * nr)
     for jc in stride(from: 0, to: n, by: nc) {
         let ncBlock = Swift.min(nc, n - jc)
         for pc in stride(from: 0, to: k, by: kcMax) {
             let kcBlock = Swift.min(kcMax, k - pc)
             packB(b, rows: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
-            let accumulate = pc > 0
+            let accumulate = pc > 0 || accumulateIntoC
             for ic in stride(from: 0, to: m, by: mc) {
                 let mcBlock = Swift.min(mc, m - ic)
                 if !readsAInPlace {

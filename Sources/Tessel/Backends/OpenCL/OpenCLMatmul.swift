@@ -1,14 +1,14 @@
 // Batched GEMM of the OpenCL backend (kernel in `Kernels/gemm.cl`, tiling in `CLGemmTile`).
 
 extension OpenCLBackend {
-    public func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
+    public func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer, accumulate: Bool) {
         check(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32, got \(a.dtype) and \(b.dtype)")
         check(a.layout.rank == 3 && b.layout.rank == 3 && a.shape[0] == b.shape[0] && a.shape[2] == b.shape[1],
                      "matmul: shapes \(a.shape) and \(b.shape) do not chain")
         let (batch, m, k, n) = (a.shape[0], a.shape[1], a.shape[2], b.shape[2])
         let left = checked(a.buffer, a.layout, "matmul"), right = checked(b.buffer, b.layout, "matmul")
         let target = checked(output, Layout(contiguous: [batch, m, n]), "matmul")
-        guard batch * m * n > 0 else { return }
+        guard batch * m * n > 0, k > 0 || !accumulate else { return }
         check(batch * m * n < Int(Int32.max), "matmul: output of \(batch * m * n) elements exceeds 32-bit indices")
         // A size-1 axis may carry any stride; it is never stepped, so pass 0 and keep it in 32 bits.
         func strides(_ layout: Layout) -> [CLArg] {
@@ -26,7 +26,7 @@ extension OpenCLBackend {
                 launcher.launch(kernel("gemm_f32"), global: global, local: local,
                                 [.int(m), .int(n), .int(k), .buffer(left), .int(a.layout.offset + start * aBatch)]
                                     + strides(a.layout) + [.buffer(right), .int(b.layout.offset + start * bBatch)]
-                                    + strides(b.layout) + [.buffer(target), .int(start * m * n)])
+                                    + strides(b.layout) + [.buffer(target), .int(start * m * n), .int(accumulate ? 1 : 0)])
             }
         case .registerBlocked:
             let one = [1, 1, 1]
@@ -67,7 +67,7 @@ extension OpenCLBackend {
             for kBegin in stride(from: 0, to: Swift.max(k, 1), by: kBlock) {
                 let kEnd = Swift.min(k, kBegin + kBlock)
                 launcher.launch(kernel("gemm_f32"), global: [(m + rowsPerItem - 1) / rowsPerItem, panels, batch], local: one,
-                                [.int(m), .int(n), .int(k), .int(kBegin), .int(kEnd), .int(kBegin > 0 ? 1 : 0)] + aArgs
+                                [.int(m), .int(n), .int(k), .int(kBegin), .int(kEnd), .int(kBegin > 0 || accumulate ? 1 : 0)] + aArgs
                                     + [.buffer(packedB), .int(packedBBatch), .buffer(target)])
             }
         }
