@@ -19,8 +19,12 @@ public protocol Backend: AnyObject, Sendable {
     /// What `tessel devices` prints about it.
     var info: DeviceInfo { get }
 
-    /// A buffer of `count` elements of 4 bytes, uninitialised (from the backend's pool).
+    /// A buffer of `count` elements of 4 bytes, uninitialised (from the backend's pool); a
+    /// full device stops the program (for a backend's own temporaries).
     func allocate(count: Int) -> any BackendBuffer
+    /// The same, or nil when the device has no room: tensors' storage, whose failure the
+    /// tensor layer reports as a thrown `TesselError.outOfMemory`.
+    func tryAllocate(count: Int) -> (any BackendBuffer)?
     /// Active, cached and peak bytes of the backend's buffer pool.
     var memoryStats: MemoryStats { get }
     /// Releases every cached (freed) buffer back to the driver or the OS.

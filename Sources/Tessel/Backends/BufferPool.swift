@@ -30,6 +30,8 @@ final class BufferPool<Block: Sendable>: Sendable {
         var free: [Int: [(block: Block, tick: Int)]] = [:]
         var tick = 0
         var stats: MemoryStats
+        /// The most bytes live blocks may hold (nil: as much as the device gives).
+        var activeLimit: Int?
     }
 
     private let state: Mutex<State>
@@ -61,18 +63,27 @@ final class BufferPool<Block: Sendable>: Sendable {
         return (bytes + step - 1) / step * step
     }
 
-    /// A block of at least `bytes`, and its size class; from the cache when one of its class is free.
-    func take(bytes requested: Int) -> (block: Block, bytes: Int) {
+    /// Caps the bytes live blocks may hold (nil lifts the cap): an allocation past it fails as
+    /// if the device were full. `TESSEL_CPU_MEMORY_LIMIT` sets it for the CPU backend.
+    func setActiveLimit(_ bytes: Int?) { state.withLock { $0.activeLimit = bytes } }
+
+    /// A block of at least `bytes`, and its size class; from the cache when one of its class is
+    /// free; nil when the device (or the cap) has no room even after the cache was emptied.
+    func tryTake(bytes requested: Int) -> (block: Block, bytes: Int)? {
         let bytes = BufferPool.sizeClass(requested)
         if let reused = state.withLock({ takeCached(&$0, bytes) }) { return (reused, bytes) }
-        var block = create(bytes)
+        func attempt() -> Block? {
+            let allowed = state.withLock { state in state.activeLimit.map { state.stats.activeBytes + bytes <= $0 } ?? true }
+            return allowed ? create(bytes) : nil
+        }
+        var block = attempt()
         if block == nil {
             // The device may be full of cached blocks: give them back and try once more.
             trimCache(to: 0)
             drain()
-            block = create(bytes)
+            block = attempt()
         }
-        guard let block else { fatalError("\(deviceName): out of memory allocating \(bytes) bytes") }
+        guard let block else { return nil }
         state.withLock { state in
             state.stats.deviceAllocations += 1
             state.stats.activeBytes += bytes
@@ -81,7 +92,17 @@ final class BufferPool<Block: Sendable>: Sendable {
         return (block, bytes)
     }
 
+    /// `tryTake`, stopping with a message when the device is full: for a backend's own
+    /// temporaries, which have no tensor to report the failure through.
+    func take(bytes requested: Int) -> (block: Block, bytes: Int) {
+        guard let taken = tryTake(bytes: requested) else {
+            checkFailure(TesselError.outOfMemory(device: deviceName, bytes: BufferPool.sizeClass(requested)).description)
+        }
+        return taken
+    }
+
     private func takeCached(_ state: inout State, _ bytes: Int) -> Block? {
+        guard state.activeLimit.map({ state.stats.activeBytes + bytes <= $0 }) ?? true else { return nil }
         // The most recently freed block of the class: likeliest to be warm in caches.
         guard let entry = state.free[bytes]?.popLast() else { return nil }
         state.stats.cachedBytes -= bytes

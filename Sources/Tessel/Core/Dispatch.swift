@@ -17,35 +17,74 @@ enum Dispatch {
                     host: UnsafeRawBufferPointer? = nil) -> Tensor {
         let output: Tensor
         if let destination {
-            writeInPlace(op, inputs, into: destination, host: host)
+            if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
+                checkFailure("\(op.name): cannot write into \(destination.shape): \(failure)")
+            }
+            do throws(TesselError) {
+                try writeInPlace(op, inputs, into: destination, host: host)
+            } catch {
+                checkFailure("\(op.name) in place: \(error)")
+            }
             destination.storage.bumpVersion()
             output = destination
+        } else if let failure = inputs.lazy.compactMap(\.storage.failure).first {
+            output = withoutKernels(op, inputs, host: host, failure: failure)
         } else {
-            output = execute(op, inputs, host: host)
+            do throws(TesselError) {
+                output = try execute(op, inputs, host: host)
+            } catch {
+                output = withoutKernels(op, inputs, host: host, failure: error)
+            }
         }
         if let observer { observer.record(OpRecord(op: op, inputs: inputs, output: output, inPlace: destination != nil)) }
         return output
     }
 
+    /// `op` worked out on placeholders after `failure` (a full device): the result has the
+    /// shape, dtype and device the op gives, and storage that only reports the failure.
+    private static func withoutKernels(_ op: Op, _ inputs: [Tensor], host: UnsafeRawBufferPointer?,
+                                       failure: TesselError) -> Tensor {
+        let device: Device
+        switch op {
+        case .full(_, _, _, let target), .fromHost(_, _, let target), .fromBytes(_, _, let target), .transfer(let target):
+            device = target
+        default:
+            device = inputs[0].device
+        }
+        let failed = FailedBackend(device: device, failure: failure)
+        let placeholders = inputs.map { input in
+            Tensor(storage: TensorStorage(buffer: PlaceholderBuffer(count: input.storage.buffer.count), backend: failed,
+                                          dtype: input.dtype), layout: input.layout)
+        }
+        do throws(TesselError) {
+            return try execute(op, placeholders, host: host, creation: failed)
+        } catch {
+            checkFailure("\(op.name): \(error)") // placeholders never run out of memory
+        }
+    }
+
     // MARK: Out of place
 
-    private static func execute(_ op: Op, _ inputs: [Tensor], host: UnsafeRawBufferPointer?) -> Tensor {
+    /// Runs `op` out of place. `creation` is the backend that creation ops (and transfers)
+    /// allocate on instead of their device's: the placeholder backend after a failure.
+    private static func execute(_ op: Op, _ inputs: [Tensor], host: UnsafeRawBufferPointer?,
+                                creation: (any Backend)? = nil) throws(TesselError) -> Tensor {
         switch op {
         case .full(let shape, let dtype, _, let device):
-            let output = empty(shape, dtype: dtype, on: device.resolvedBackend)
-            writeElementwise(op, inputs, into: output)
+            let output = try empty(shape, dtype: dtype, on: (creation ?? device.resolvedBackend))
+            try writeElementwise(op, inputs, into: output)
             return output
         case .fromHost(let shape, let dtype, let device):
-            let backend = device.resolvedBackend
-            let output = empty(shape, dtype: dtype, on: backend)
+            let backend = (creation ?? device.resolvedBackend)
+            let output = try empty(shape, dtype: dtype, on: backend)
             guard let host else { checkFailure("fromHost: no host bytes given") }
             check(host.count == output.count * 4, "fromHost: \(host.count) bytes for shape \(shape)")
             backend.write(host, to: output.storage.buffer)
             return output
 
         case .fromBytes(let shape, let dtype, let device):
-            let backend = device.resolvedBackend
-            let output = empty(shape, dtype: dtype, on: backend)
+            let backend = (creation ?? device.resolvedBackend)
+            let output = try empty(shape, dtype: dtype, on: backend)
             guard let host else { checkFailure("fromBytes: no host bytes given") }
             check(host.count == output.count, "fromBytes: \(host.count) bytes for shape \(shape)")
             guard output.count > 0 else { return output }
@@ -64,7 +103,7 @@ enum Dispatch {
         case .reshape(let shape):
             let x = inputs[0]
             if let view = x.layout.reshapedView(shape) { return x.viewing(view) }
-            return copy(x).viewing(Layout(contiguous: shape))
+            return try copy(x).viewing(Layout(contiguous: shape))
         case .permute(let order):
             return inputs[0].viewing(inputs[0].layout.permuted(order))
         case .expand(let shape):
@@ -79,45 +118,44 @@ enum Dispatch {
             return x.viewing(layout)
 
         case .contiguous:
-            return copy(inputs[0])
+            return try copy(inputs[0])
         case .transfer(let device):
             let x = inputs[0]
-            return download(x).withUnsafeBytes { bytes in
-                let backend = device.resolvedBackend
-                let output = empty(x.shape, dtype: x.dtype, on: backend)
-                backend.write(bytes, to: output.storage.buffer)
-                return output
-            }
+            let backend = creation ?? device.resolvedBackend
+            let output = try empty(x.shape, dtype: x.dtype, on: backend)
+            // Through host memory; placeholders (after a failure) have nothing to move.
+            if x.storage.failure == nil { download(x).withUnsafeBytes { backend.write($0, to: output.storage.buffer) } }
+            return output
         case .cat(let axis):
-            return concatenate(inputs, axis: axis)
+            return try concatenate(inputs, axis: axis)
         case .pad(let widths, let mode):
-            return pad(inputs[0], widths: widths, mode: mode)
+            return try pad(inputs[0], widths: widths, mode: mode)
 
         case .cast, .unary, .binary, .select, .gather, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs)
-            let output = empty(shape, dtype: dtype, on: inputs[0].storage.backend, like: inputs)
-            writeElementwise(op, inputs, into: output)
+            let output = try empty(shape, dtype: dtype, on: inputs[0].storage.backend, like: inputs)
+            try writeElementwise(op, inputs, into: output)
             return output
 
         case .reduce(let reduction, let axes):
-            return reduce(reduction, inputs[0], axes: axes)
+            return try reduce(reduction, inputs[0], axes: axes)
         case .softmax(let axis, let log):
-            return softmax(inputs[0], axis: axis, log: log)
+            return try softmax(inputs[0], axis: axis, log: log)
         case .matmul:
-            return matmul(inputs[0], inputs[1], bias: nil)
+            return try matmul(inputs[0], inputs[1], bias: nil)
         case .addmm:
-            return matmul(inputs[1], inputs[2], bias: inputs[0])
+            return try matmul(inputs[1], inputs[2], bias: inputs[0])
         case .scan(let scan, let axis):
-            return alongLastAxis(inputs[0], axis: axis, dtype: inputs[0].dtype) { backend, input, output in
+            return try alongLastAxis(inputs[0], axis: axis, dtype: inputs[0].dtype) { backend, input, output in
                 backend.scan(scan, input, into: output)
             }
         case .argsort(let axis, let descending):
-            return alongLastAxis(inputs[0], axis: axis, dtype: .int32) { backend, input, output in
+            return try alongLastAxis(inputs[0], axis: axis, dtype: .int32) { backend, input, output in
                 backend.argsort(input, descending: descending, into: output)
             }
         case .scatterAdd(let axis):
-            let output = copy(inputs[0])
-            scatterAdd(into: output, axis: axis, index: inputs[1], source: inputs[2])
+            let output = try copy(inputs[0])
+            try scatterAdd(into: output, axis: axis, index: inputs[1], source: inputs[2])
             return output
         }
     }
@@ -127,14 +165,14 @@ enum Dispatch {
     /// Writes `op`'s result into `destination`. Element-wise ops write straight into its view
     /// when no input overlaps it differently; every other op (and an overlapping one) computes
     /// a fresh result and copies it in.
-    private static func writeInPlace(_ op: Op, _ inputs: [Tensor], into destination: Tensor, host: UnsafeRawBufferPointer?) {
+    private static func writeInPlace(_ op: Op, _ inputs: [Tensor], into destination: Tensor, host: UnsafeRawBufferPointer?) throws(TesselError) {
         check(!op.isView, "\(op.name): a view cannot be written in place")
         check(destination.layout.hasNoSelfOverlap,
               "\(op.name): the destination \(destination.layout) has elements that share memory (an expanded view); clone() it first")
         if case .scatterAdd(let axis) = op {
             check(inputs[0].storage === destination.storage && inputs[0].layout == destination.layout,
                   "scatterAdd: in place, the base is the destination")
-            scatterAdd(into: destination, axis: axis, index: inputs[1], source: inputs[2])
+            try scatterAdd(into: destination, axis: axis, index: inputs[1], source: inputs[2])
             return
         }
         let direct: Bool
@@ -151,14 +189,14 @@ enum Dispatch {
             direct = false
         }
         if direct {
-            writeElementwise(op, inputs, into: destination)
+            try writeElementwise(op, inputs, into: destination)
             return
         }
-        var result = execute(op, inputs, host: host)
-        if result.dtype != destination.dtype { result = execute(.cast(destination.dtype), [result], host: nil) }
+        var result = try execute(op, inputs, host: host)
+        if result.dtype != destination.dtype { result = try execute(.cast(destination.dtype), [result], host: nil) }
         check(result.shape == destination.shape || Layout.canBroadcast(result.shape, to: destination.shape),
               "\(op.name): the result's shape \(result.shape) does not match the destination's \(destination.shape)")
-        copy(result.view.with(result.layout.broadcast(to: destination.shape, op: op.name)), into: destination)
+        try copy(result.view.with(result.layout.broadcast(to: destination.shape, op: op.name)), into: destination)
     }
 
     // MARK: Element-wise family
@@ -199,13 +237,13 @@ enum Dispatch {
 
     /// Runs an element-wise op's kernel into `output` (same shape, the op's dtype, no overlap
     /// with the inputs except an identical view).
-    private static func writeElementwise(_ op: Op, _ inputs: [Tensor], into output: Tensor) {
+    private static func writeElementwise(_ op: Op, _ inputs: [Tensor], into output: Tensor) throws(TesselError) {
         guard output.count > 0 else { return }
         let backend = output.storage.backend
         let shape = output.shape
         /// An input as the kernel sees it: broadcast to the output's shape, converted to `dtype`.
-        func operand(_ x: Tensor, _ dtype: DType, _ name: String) -> StridedView {
-            let converted = x.dtype == dtype ? x : execute(.cast(dtype), [x], host: nil)
+        func operand(_ x: Tensor, _ dtype: DType, _ name: String) throws(TesselError) -> StridedView {
+            let converted = x.dtype == dtype ? x : try execute(.cast(dtype), [x], host: nil)
             if converted.shape == shape { return converted.view }
             return converted.view.with(converted.layout.broadcast(to: shape, op: name))
         }
@@ -214,25 +252,26 @@ enum Dispatch {
             if output.isContiguous {
                 backend.fill(output.storage.buffer, offset: output.offset, count: output.count, bits: bits)
             } else {
-                let scalar = execute(.full(shape: [], dtype: output.dtype, bits: bits, device: output.device), [], host: nil)
-                copy(scalar.view.with(scalar.layout.broadcast(to: shape, op: "fill")), into: output)
+                let scalar = try execute(.full(shape: [], dtype: output.dtype, bits: bits, device: output.device), [], host: nil,
+                                         creation: output.storage.backend)
+                try copy(scalar.view.with(scalar.layout.broadcast(to: shape, op: "fill")), into: output)
             }
         case .cast(let dtype):
             backend.cast(inputs[0].view, to: dtype, into: output.view)
         case .assign:
-            copy(operand(inputs[0], output.dtype, "copy"), into: output)
+            try copy(operand(inputs[0], output.dtype, "copy"), into: output)
         case .unary(let unary):
             backend.unary(unary, inputs[0].view, into: output.view)
         case .binary(let binary):
             let type = binary.operandType(inputs[0].dtype, inputs[1].dtype)
-            backend.binary(binary, operand(inputs[0], type, binary.rawValue), operand(inputs[1], type, binary.rawValue),
+            backend.binary(binary, try operand(inputs[0], type, binary.rawValue), try operand(inputs[1], type, binary.rawValue),
                            into: output.view)
         case .select:
             let type = output.dtype
             backend.select(inputs[0].view.with(inputs[0].layout.broadcast(to: shape, op: "where")),
-                           operand(inputs[1], type, "where"), operand(inputs[2], type, "where"), into: output.view)
+                           try operand(inputs[1], type, "where"), try operand(inputs[2], type, "where"), into: output.view)
         case .gather(let axis):
-            backend.gather(kernelReady(inputs[0]).view, axis: axis, index: inputs[1].view, into: output.view)
+            backend.gather(try kernelReady(inputs[0]).view, axis: axis, index: inputs[1].view, into: output.view)
         default:
             checkFailure("\(op.name) is not element-wise")
         }
@@ -241,18 +280,18 @@ enum Dispatch {
     // MARK: Other families
 
     /// Reduces `axes` (normalised, sorted, unique) of `x`; the result drops those axes.
-    private static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) -> Tensor {
+    private static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) throws(TesselError) -> Tensor {
         let kept = (0..<x.rank).filter { !axes.contains($0) }
         let outputShape = kept.map { x.shape[$0] }
         // A sum of a mask counts: bool (stored as int32 0/1) sums as int32, as in NumPy.
         let inputType = op == .sum && x.dtype == .bool ? DType.int32 : x.dtype
-        let output = empty(outputShape, dtype: op.isArg ? .int32 : inputType, on: x.storage.backend)
+        let output = try empty(outputShape, dtype: op.isArg ? .int32 : inputType, on: x.storage.backend)
         if output.count > 0 {
             check(axes.allSatisfy { x.shape[$0] > 0 } || op == .sum,
                   "\(op.rawValue): cannot reduce over an empty axis of shape \(x.shape)")
             check(!op.isArg || axes.map { x.shape[$0] }.reduce(1, *) <= Int(Int32.max),
                   "\(op.rawValue): \(axes.map { x.shape[$0] }.reduce(1, *)) reduced elements of shape \(x.shape) exceed the int32 index it returns")
-            let source = kernelReady(x)
+            let source = try kernelReady(x)
             let input = StridedView(buffer: source.storage.buffer, dtype: inputType, layout: source.layout.permuted(kept + axes))
             x.storage.backend.reduce(op, input, reducedRank: axes.count, into: output.storage.buffer)
         }
@@ -262,13 +301,13 @@ enum Dispatch {
     /// Softmax or log-softmax along `axis` of float32 `x`: the axis is moved last (a view), the
     /// backend normalises each row, and the result is permuted back (a view of a contiguous
     /// buffer, as the composed ops would give for the last axis).
-    private static func softmax(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
-        let source = kernelReady(x)
+    private static func softmax(_ x: Tensor, axis: Int, log: Bool) throws(TesselError) -> Tensor {
+        let source = try kernelReady(x)
         let rank = Swift.max(x.rank, 1)
         let layout = x.rank == 0 ? Layout(shape: [1], strides: [1], offset: source.offset) : source.layout
         let order = (0..<rank).filter { $0 != axis } + [axis]
         let input = source.view.with(layout.permuted(order))
-        let output = empty(input.shape, dtype: .float32, on: x.storage.backend)
+        let output = try empty(input.shape, dtype: .float32, on: x.storage.backend)
         if output.count > 0 { x.storage.backend.softmax(input, log: log, into: output.storage.buffer) }
         if x.rank == 0 { return output.viewing(Layout(contiguous: [])) }
         var inverse = [Int](repeating: 0, count: rank)
@@ -279,11 +318,11 @@ enum Dispatch {
     /// NumPy's `matmul` of float32 `a` and `b`: vectors gain an axis (dropped again after),
     /// batch axes broadcast, and the backend sees [batch, m, k] x [batch, k, n] views. A `bias`
     /// is broadcast into the output first and the GEMM adds its product to it.
-    private static func matmul(_ a: Tensor, _ b: Tensor, bias: Tensor?) -> Tensor {
+    private static func matmul(_ a: Tensor, _ b: Tensor, bias: Tensor?) throws(TesselError) -> Tensor {
         sameDevice("matmul", a, b)
         check(a.rank >= 1 && b.rank >= 1, "matmul: operands need at least one axis, got \(a.shape) and \(b.shape)")
         check(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32 operands, got \(a.dtype) and \(b.dtype)")
-        let left = kernelReady(a), right = kernelReady(b)
+        let left = try kernelReady(a), right = try kernelReady(b)
         var la = left.layout, lb = right.layout
         if a.rank == 1 { la = Layout(shape: [1] + la.shape, strides: [0] + la.strides, offset: la.offset) }
         if b.rank == 1 { lb = Layout(shape: lb.shape + [1], strides: lb.strides + [0], offset: lb.offset) }
@@ -291,7 +330,7 @@ enum Dispatch {
         check(lb.shape[lb.rank - 2] == k, "matmul: shapes \(a.shape) and \(b.shape) do not chain (\(k) vs \(lb.shape[lb.rank - 2]))")
         let batchShape = Layout.broadcastShape(Array(la.shape.dropLast(2)), Array(lb.shape.dropLast(2)), op: "matmul")
         let batch = batchShape.reduce(1, *)
-        let output = empty([batch, m, n], dtype: .float32, on: a.storage.backend)
+        let output = try empty([batch, m, n], dtype: .float32, on: a.storage.backend)
         // A vector operand's added axis is dropped again (vector x vector gives a 0-d tensor).
         let result = output.viewing(Layout(contiguous: batchShape + (a.rank == 1 ? [] : [m]) + (b.rank == 1 ? [] : [n])))
         if let bias {
@@ -299,11 +338,11 @@ enum Dispatch {
             check(bias.dtype == .float32, "addmm: needs a float32 bias, got \(bias.dtype)")
             check(Layout.canBroadcast(bias.shape, to: result.shape),
                   "addmm: bias \(bias.shape) does not broadcast to the product's shape \(result.shape)")
-            if output.count > 0 { copy(bias.view.with(bias.layout.broadcast(to: result.shape, op: "addmm")), into: result) }
+            if output.count > 0 { try copy(bias.view.with(bias.layout.broadcast(to: result.shape, op: "addmm")), into: result) }
         }
         if output.count > 0 {
-            a.storage.backend.matmul(batched(left, la, batchShape + [m, k], batch: batch),
-                                     batched(right, lb, batchShape + [k, n], batch: batch), into: output.storage.buffer,
+            a.storage.backend.matmul(try batched(left, la, batchShape + [m, k], batch: batch),
+                                     try batched(right, lb, batchShape + [k, n], batch: batch), into: output.storage.buffer,
                                      accumulate: bias != nil)
         }
         return result
@@ -311,21 +350,21 @@ enum Dispatch {
 
     /// The view [batch, rows, columns] of `layout` (over `x`'s storage) broadcast to `shape`;
     /// copies only when the broadcast batch axes cannot share one stride.
-    private static func batched(_ x: Tensor, _ layout: Layout, _ shape: [Int], batch: Int) -> StridedView {
+    private static func batched(_ x: Tensor, _ layout: Layout, _ shape: [Int], batch: Int) throws(TesselError) -> StridedView {
         let expanded = layout.broadcast(to: shape, op: "matmul")
         let target = [batch, shape[shape.count - 2], shape[shape.count - 1]]
         if let view = expanded.reshapedView(target) { return x.view.with(view) }
-        let dense = copy(x.viewing(expanded))
+        let dense = try copy(x.viewing(expanded))
         return dense.view.with(Layout(contiguous: target))
     }
 
     /// A row kernel's result: `axis` of `x` is moved last in both the input view and the view
     /// of a fresh output of `x`'s shape, so the output comes back in `x`'s own axis order.
     private static func alongLastAxis(_ x: Tensor, axis: Int, dtype: DType,
-                                      _ launch: (any Backend, StridedView, StridedView) -> Void) -> Tensor {
-        let output = empty(x.shape, dtype: dtype, on: x.storage.backend)
+                                      _ launch: (any Backend, StridedView, StridedView) -> Void) throws(TesselError) -> Tensor {
+        let output = try empty(x.shape, dtype: dtype, on: x.storage.backend)
         guard x.count > 0 else { return output }
-        let source = kernelReady(x)
+        let source = try kernelReady(x)
         let order = x.rank == 0 ? [] : (0..<x.rank).filter { $0 != axis } + [axis]
         launch(x.storage.backend, source.view.with(source.layout.permuted(order)), output.view.with(output.layout.permuted(order)))
         return output
@@ -333,15 +372,15 @@ enum Dispatch {
 
     /// `x` padded by `widths` (before and after each axis): the new elements filled with a
     /// constant, or taken from `x` itself (reflect, replicate) through one gather per axis.
-    private static func pad(_ x: Tensor, widths: [Int], mode: PadMode) -> Tensor {
+    private static func pad(_ x: Tensor, widths: [Int], mode: PadMode) throws(TesselError) -> Tensor {
         let shape = x.shape.indices.map { x.shape[$0] + widths[2 * $0] + widths[2 * $0 + 1] }
         if case .constant(let value) = mode {
-            let output = execute(.full(shape: shape, dtype: x.dtype, bits: Tensor.storedBits(value, x.dtype, op: "pad"),
-                                       device: x.device), [], host: nil)
+            let output = try execute(.full(shape: shape, dtype: x.dtype, bits: Tensor.storedBits(value, x.dtype, op: "pad"),
+                                       device: x.device), [], host: nil, creation: x.storage.backend)
             var window = output.layout
             window.shape = x.shape
             window.offset = x.shape.indices.reduce(0) { $0 + widths[2 * $1] * output.strides[$1] }
-            if x.count > 0 { copy(x.view, into: output.viewing(window)) }
+            if x.count > 0 { try copy(x.view, into: output.viewing(window)) }
             return output
         }
         var result = x
@@ -356,40 +395,46 @@ enum Dispatch {
                 let q = ((p % period) + period) % period
                 return Int32(q < size ? q : period - q)
             }
-            let index = positions.withUnsafeBytes { execute(.fromHost(shape: [positions.count], dtype: .int32, device: x.device), [], host: $0) }
+            let made = positions.withUnsafeBytes { bytes in
+                Result { () throws(TesselError) -> Tensor in
+                    try execute(.fromHost(shape: [positions.count], dtype: .int32, device: x.device), [], host: bytes,
+                                creation: x.storage.backend)
+                }
+            }
+            let index = try made.get()
             var spread = [Int](repeating: 1, count: x.rank)
             spread[axis] = positions.count
             var target = result.shape
             target[axis] = positions.count
             let expanded = index.viewing(Layout(contiguous: spread).broadcast(to: target, op: "pad"))
-            result = execute(.gather(axis: axis), [result, expanded], host: nil)
+            result = try execute(.gather(axis: axis), [result, expanded], host: nil)
         }
         return result
     }
 
     /// `inputs` joined along `axis` (validated by the tensor layer).
-    private static func concatenate(_ inputs: [Tensor], axis: Int) -> Tensor {
+    private static func concatenate(_ inputs: [Tensor], axis: Int) throws(TesselError) -> Tensor {
         let first = inputs[0]
         var shape = first.shape
         shape[axis] = inputs.map { $0.shape[axis] }.reduce(0, +)
-        let output = empty(shape, dtype: first.dtype, on: first.storage.backend)
+        let output = try empty(shape, dtype: first.dtype, on: first.storage.backend)
         var start = 0
         for t in inputs {
             var region = output.layout
             region.shape[axis] = t.shape[axis]
             region.offset = start * output.strides[axis]
-            if t.count > 0 { copy(t.view, into: output.viewing(region)) }
+            if t.count > 0 { try copy(t.view, into: output.viewing(region)) }
             start += t.shape[axis]
         }
         return output
     }
 
     /// Adds each element of `source` into `output` at its `index` along `axis`.
-    private static func scatterAdd(into output: Tensor, axis: Int, index: Tensor, source: Tensor) {
+    private static func scatterAdd(into output: Tensor, axis: Int, index: Tensor, source: Tensor) throws(TesselError) {
         sameDevice("scatterAdd", output, index)
         sameDevice("scatterAdd", output, source)
         guard index.count > 0 else { return }
-        let values = source.dtype == output.dtype ? source : execute(.cast(output.dtype), [source], host: nil)
+        let values = source.dtype == output.dtype ? source : try execute(.cast(output.dtype), [source], host: nil)
         // The source is read over the index's shape (it may be larger, as in PyTorch).
         let window = values.layout.window(index.shape)
         output.storage.backend.scatterAdd(into: output.view, axis: axis, index: index.view, source: values.view.with(window))
@@ -400,27 +445,31 @@ enum Dispatch {
     /// Fresh uninitialised contiguous tensor. When one of `like` is a dense tensor of that
     /// shape, its layout's arrays are shared instead of built (an op's output usually has its
     /// input's shape, and two arrays per op were a good part of a small op's cost).
-    static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = []) -> Tensor {
+    static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = []) throws(TesselError) -> Tensor {
         let layout = like.first(where: { $0.shape == shape && $0.offset == 0 && $0.layout.isRowMajorDense })
             .map { Layout(shape: $0.shape, strides: $0.strides, offset: 0) } ?? Layout(contiguous: shape)
-        return Tensor(storage: TensorStorage(count: Layout.elementCount(shape, op: "empty"), dtype: dtype, backend: backend), layout: layout)
+        let count = Layout.elementCount(shape, op: "empty")
+        guard let buffer = backend.tryAllocate(count: count) else {
+            throw .outOfMemory(device: backend.device.description, bytes: count * dtype.byteSize)
+        }
+        return Tensor(storage: TensorStorage(buffer: buffer, backend: backend, dtype: dtype), layout: layout)
     }
 
     /// A contiguous copy of `x` on the same device.
-    private static func copy(_ x: Tensor) -> Tensor {
-        let output = empty(x.shape, dtype: x.dtype, on: x.storage.backend)
-        if x.count > 0 { copy(x.view, into: output) }
+    private static func copy(_ x: Tensor) throws(TesselError) -> Tensor {
+        let output = try empty(x.shape, dtype: x.dtype, on: x.storage.backend)
+        if x.count > 0 { try copy(x.view, into: output) }
         return output
     }
 
     /// Copies `source` element by element into `destination` (same shape and dtype).
-    private static func copy(_ source: StridedView, into destination: Tensor) {
+    private static func copy(_ source: StridedView, into destination: Tensor) throws(TesselError) {
         guard destination.count > 0 else { return }
         if source.buffer === destination.storage.buffer && source.layout != destination.layout
             && source.layout.overlaps(destination.layout) {
             // An overlapping move (x[1...] = x[..<n-1]): through a temporary, so no element is
             // read after it was overwritten.
-            let staged = empty(destination.shape, dtype: destination.dtype, on: destination.storage.backend)
+            let staged = try empty(destination.shape, dtype: destination.dtype, on: destination.storage.backend)
             destination.storage.backend.copy(source, to: staged.view)
             destination.storage.backend.copy(staged.view, to: destination.view)
             return
@@ -430,16 +479,21 @@ enum Dispatch {
 
     /// `x` itself, or a contiguous copy when it has reversed (negative-stride) axes: only the
     /// element-wise kernels walk those.
-    private static func kernelReady(_ x: Tensor) -> Tensor {
-        x.strides.allSatisfy({ $0 >= 0 }) ? x : copy(x)
+    private static func kernelReady(_ x: Tensor) throws(TesselError) -> Tensor {
+        x.strides.allSatisfy({ $0 >= 0 }) ? x : try copy(x)
     }
 
     /// The elements of `x` in row-major order into `bytes` (waits for the device). A read, not
     /// an op: nothing is recorded.
     static func download(_ x: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
         check(bytes.count == x.count * 4, "download: \(bytes.count) bytes for shape \(x.shape)")
-        let source = x.isContiguous && x.offset == 0 ? x : copy(x)
-        source.storage.backend.read(source.storage.buffer, into: bytes)
+        if let failure = x.storage.failure { checkFailure("reading \(x.shape): \(failure)") }
+        do throws(TesselError) {
+            let source = x.isContiguous && x.offset == 0 ? x : try copy(x)
+            source.storage.backend.read(source.storage.buffer, into: bytes)
+        } catch {
+            checkFailure("reading \(x.shape): \(error)")
+        }
     }
 
     /// The elements of `x` in row-major order as raw 4-byte patterns.

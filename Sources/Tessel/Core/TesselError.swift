@@ -15,6 +15,8 @@ public enum TesselError: Error, CustomStringConvertible, Equatable {
     case openCL(call: String, code: Int32)
     /// An initialiser was given a number of elements that does not fill the shape.
     case elementCountMismatch(expected: Int, got: Int, shape: [Int])
+    /// The device had no room for a tensor of `bytes`, even after its cache was emptied.
+    case outOfMemory(device: String, bytes: Int)
     /// A `TESSEL_DEVICE` value or device string could not be parsed.
     case invalidDeviceName(String)
 
@@ -32,6 +34,8 @@ public enum TesselError: Error, CustomStringConvertible, Equatable {
             return "\(call) failed with OpenCL error \(code)"
         case .elementCountMismatch(let expected, let got, let shape):
             return "shape \(shape) needs \(expected) elements, got \(got)"
+        case .outOfMemory(let device, let bytes):
+            return "\(device): out of memory allocating \(bytes) bytes (free tensors or call emptyMemoryCache(), then retry)"
         case .invalidDeviceName(let name):
             return "invalid device name '\(name)': use cpu, opencl or opencl:N"
         }

@@ -4,6 +4,7 @@ extension Tensor: CustomStringConvertible {
     /// PyTorch-style text: `tensor([[1., 2.], [3., 4.]], device: opencl:0)`; tensors of more than
     /// 1000 elements show the first and last three entries of each axis around `...`.
     public var description: String {
+        if let failure = storage.failure { return "tensor(not computed: \(failure), shape: \(shape), dtype: \(dtype))" }
         // Exact for every dtype: Double holds every float32 and int32 value.
         let bits = Dispatch.download(self)
         let values: [Double] = bits.map { bits in

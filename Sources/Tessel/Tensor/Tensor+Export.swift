@@ -1,4 +1,16 @@
 extension Tensor {
+    /// Why this tensor holds no values, or nil: the op that made it (or one before it) found its
+    /// device's memory full. Shapes still flow through later ops, which run no kernels.
+    public var failure: TesselError? { storage.failure }
+
+    /// `self`, or the error that kept it from being computed (`TesselError.outOfMemory`): read
+    /// with `try x.checked().scalars()` where a full device is to be handled, not stopped on.
+    /// Reading a failed tensor without it stops the program with the same message.
+    public func checked() throws(TesselError) -> Tensor {
+        if let failure = storage.failure { throw failure }
+        return self
+    }
+
     /// The elements in row-major order, converted to `T` (waits for the device).
     public func scalars<T: TensorScalar>(as type: T.Type = T.self) -> [T] {
         // Every TensorScalar is a trivial type, so writing into uninitialised slots is fine.

@@ -66,6 +66,8 @@ final class TensorStorage: Sendable {
     private let writes = Atomic<Int>(0)
 
     var version: Int { writes.load(ordering: .relaxed) }
+    /// Why this storage holds no data (the op that made it found its device full), or nil.
+    var failure: TesselError? { (backend as? FailedBackend)?.failure }
     func bumpVersion() { writes.add(1, ordering: .relaxed) }
 
     init(buffer: any BackendBuffer, backend: any Backend, dtype: DType) {

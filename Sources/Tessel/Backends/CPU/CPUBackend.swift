@@ -10,11 +10,15 @@ final class CPUBackend: Backend {
 
     init() {
         // A training step allocates the same sizes every iteration; reusing host blocks saves
-        // the page faults of fresh memory. Cap: TESSEL_CPU_CACHE_BYTES, else 1/8 of RAM.
+        // the page faults of fresh memory. Cap: TESSEL_CPU_CACHE_BYTES, else 1/8 of RAM. Live
+        // tensors may be capped too (TESSEL_CPU_MEMORY_LIMIT, bytes), as a device's memory is.
         let memory = Int(ProcessInfo.processInfo.physicalMemory)
         pool = BufferPool(cacheLimitBytes: BufferPool<HostMemory>.cacheLimit(environmentKey: "TESSEL_CPU_CACHE_BYTES",
                                                                               fallback: memory / 8),
                           deviceName: "cpu") { HostMemory(bytes: $0) }
+        if let text = ProcessInfo.processInfo.environment["TESSEL_CPU_MEMORY_LIMIT"], let limit = Int(text), limit >= 0 {
+            pool.setActiveLimit(limit)
+        }
     }
 
     /// Described on first read: the peak needs the clock, which is measured by keeping every
@@ -35,6 +39,7 @@ final class CPUBackend: Backend {
     }()
 
     func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count, pool: pool) }
+    func tryAllocate(count: Int) -> (any BackendBuffer)? { CPUBuffer(tryCount: count, pool: pool) }
 
     var memoryStats: MemoryStats { pool.stats }
     func emptyMemoryCache() { pool.trimCache(to: 0) }

@@ -21,6 +21,14 @@ final class CPUBuffer: BackendBuffer, Sendable {
         self.pool = pool
     }
 
+    /// Nil when the pool has no room (see `BufferPool.tryTake`).
+    init?(tryCount count: Int, pool: BufferPool<HostMemory>) {
+        guard let taken = pool.tryTake(bytes: count * 4) else { return nil }
+        (memory, bytes) = taken
+        self.count = count
+        self.pool = pool
+    }
+
     deinit { pool.recycle(memory, bytes: bytes) }
 
     var pointer: UnsafeMutableRawPointer { memory.pointer }

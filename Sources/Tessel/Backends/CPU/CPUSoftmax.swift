@@ -15,8 +15,7 @@ extension CPUBackend {
         let columnStride = x.layout.strides[x.layout.rank - 1]
         let source = UncheckedSendable(x.cpuBase(Float.self)), target = UncheckedSendable(output.cpuPointer(Float.self))
         parallelFor(rows, grain: Swift.max(1, elementwiseGrain / columns)) { range in
-            let scratch = columnStride == 1 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columns)
-            defer { scratch?.deallocate() }
+            let scratch = columnStride == 1 ? nil : ThreadScratch.floats(.softmaxRow, count: columns)
             // forEachRun visits the rows in order, so a counter recovers the output row.
             var row = range.lowerBound
             outerRuns.forEachRun(in: range) { offsets, length in

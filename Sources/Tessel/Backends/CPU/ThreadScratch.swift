@@ -1,15 +1,15 @@
 import Foundation
 
 /// Scratch memory owned by the calling thread and kept across calls: GEMM's packed panels
-/// (up to ~660 KB a thread) were allocated and freed on every call, and blocks that large
-/// come from mmap, so each call paid for fresh pages.
+/// (up to ~660 KB a thread) and softmax's copy of a strided row were allocated and freed on
+/// every call, and blocks as large as GEMM's come from mmap, so each call paid for fresh pages.
 ///
 /// Only the thread that got a buffer uses it, and only until its call returns (a nested call on
 /// the same thread asks for a different slot), so no lock is needed.
 final class ThreadScratch {
     /// What each buffer is for; one buffer per slot and thread.
     enum Slot: Int, CaseIterable {
-        case gemmPackedA, gemmPackedB, gemmEdgeTile
+        case gemmPackedA, gemmPackedB, gemmEdgeTile, softmaxRow
     }
 
     private var buffers: [UnsafeMutablePointer<Float>?] = Array(repeating: nil, count: Slot.allCases.count)

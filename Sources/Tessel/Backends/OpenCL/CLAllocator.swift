@@ -34,6 +34,13 @@ final class CLAllocator: Sendable {
         return CLBuffer(memory: memory, count: count, bytes: bytes, allocator: self)
     }
 
+    /// Nil when the device has no room (see `BufferPool.tryTake`).
+    func tryAllocate(count: Int) -> CLBuffer? {
+        check(count >= 0 && count < Int(Int32.max), "OpenCL buffers hold fewer than 2^31 elements, asked \(count)")
+        guard let (memory, bytes) = pool.tryTake(bytes: count * 4) else { return nil }
+        return CLBuffer(memory: memory, count: count, bytes: bytes, allocator: self)
+    }
+
     func trimCache(to limit: Int) { pool.trimCache(to: limit) }
 }
 

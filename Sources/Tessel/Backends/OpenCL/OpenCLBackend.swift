@@ -164,6 +164,7 @@ public final class OpenCLBackend: Backend {
     // MARK: Memory
 
     public func allocate(count: Int) -> any BackendBuffer { allocator.allocate(count: count) }
+    public func tryAllocate(count: Int) -> (any BackendBuffer)? { allocator.tryAllocate(count: count) }
 
     public func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer) {
         let target = clBuffer(buffer)
