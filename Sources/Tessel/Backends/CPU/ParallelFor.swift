@@ -7,21 +7,19 @@ import Foundation
 /// more than an element-wise op on a few thousand floats takes.
 func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
     let workers = Swift.min(cpuCoreCount, count / Swift.max(grain, 1))
-    if workers <= 1 {
-        if count > 0 { body(0..<count) }
-        return
-    }
-    let chunk = (count + workers - 1) / workers
+    let chunk = (count + Swift.max(workers, 1) - 1) / Swift.max(workers, 1)
     func runChunk(_ worker: Int) {
         let start = worker * chunk
         let end = Swift.min(start + chunk, count)
         if start < end { body(start..<end) }
     }
-    // The pool's spinning workers start at once. When it is busy (a nested call, or another
-    // thread's op) the caller does the whole job itself: the pool's threads already hold every
-    // core, and handing chunks to more threads (Dispatch's) would only oversubscribe them.
-    if WorkerPool.shared.run(chunks: workers, runChunk) { return }
-    body(0..<count)
+    // The pool's spinning workers start at once. Small work, and work that finds the pool busy
+    // (a nested call, or another thread's op), runs whole on the calling thread: the pool's
+    // threads already hold every core, and handing chunks to more threads (Dispatch's) would
+    // only oversubscribe them. `body` has exactly two call sites (here and in `runChunk`): a
+    // third kept the optimiser from inlining element-wise loops into it (an add ran 2x slower).
+    if workers > 1 && WorkerPool.shared.run(chunks: workers, runChunk) { return }
+    if count > 0 { body(0..<count) }
 }
 
 /// Threads the CPU backend spreads large work over: `TESSEL_CPU_THREADS`, else every core.
