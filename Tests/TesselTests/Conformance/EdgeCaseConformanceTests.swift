@@ -38,4 +38,25 @@ final class EdgeCaseConformanceTests: XCTestCase {
             XCTAssertEqual(Tensor.arange(5, device: device).scalars(as: Int32.self), [0, 1, 2, 3, 4], "[\(device)]")
         }
     }
+
+    func testSqueezeOfAZeroDimensionalTensorIsItself() {
+        forEachDevice { device in
+            let x = Tensor(Float(3), device: device)
+            XCTAssertEqual(x.squeeze().shape, [], "[\(device)]")
+            XCTAssertEqual(x.squeeze(axis: 0).item(), 3, "[\(device)]")
+        }
+    }
+
+    func testInt32ClampWithInfiniteOrFractionalBounds() {
+        forEachDevice { device in
+            let x = Tensor([Int32.min, -5, 0, 5, Int32.max] as [Int32], device: device)
+            XCTAssertEqual(x.clamp(min: -.infinity, max: .infinity).scalars(as: Int32.self), [Int32.min, -5, 0, 5, Int32.max],
+                           "[\(device)] infinite bounds are no bounds")
+            XCTAssertEqual(x.clamp(min: -2.5, max: 3.5).scalars(as: Int32.self), [-2, -2, 0, 3, 3],
+                           "[\(device)] fractional bounds round inward")
+            XCTAssertEqual(x.clamp(max: -1e12).scalars(as: Int32.self), [Int32.min, Int32.min, Int32.min, Int32.min, Int32.min],
+                           "[\(device)] a bound past int32 saturates")
+            XCTAssertEqual(x.clamp(min: 0).dtype, .int32)
+        }
+    }
 }
