@@ -87,8 +87,23 @@ final class ProgrammerErrorTests: XCTestCase {
                 _ = Tensor([1] as [Float])
             },
         ]
+        cases.append(Case("write into a shared constant", expect: "add: this tensor is a shared constant and cannot be written") {
+            final class Keep: OpObserver {
+                let inputs = Mutex<[Tensor]>([])
+                func record(_ record: OpRecord) { inputs.withLock { $0 += record.inputs } }
+            }
+            let keep = Keep()
+            _ = Tensor.observingOps(keep) { Tensor([1] as [Float], device: .cpu) * 5 }
+            var constant = keep.inputs.withLock { $0 }.first { $0.rank == 0 }!
+            constant += 1
+        })
         if opencl {
             cases += [
+                Case("mixed devices after out of memory", environment: ["TESSEL_CPU_MEMORY_LIMIT": "1000000"],
+                     expect: "add: operands are on cpu and opencl:0") {
+                    let failed = Tensor.ones([1 << 20], device: .cpu) // 4 MiB past the 1 MB cap
+                    _ = failed + Tensor.ones([1 << 20], device: .opencl(0))
+                },
                 Case("gather opencl", expect: "gather: index 7 is out of range for axis 0 of size 3") {
                     _ = Tensor([1, 2, 3] as [Float], device: .opencl(0))
                         .gather(axis: 0, index: Tensor([0, 7] as [Int32], device: .opencl(0))).toArray()

@@ -72,9 +72,20 @@ final class BufferPool<Block: Sendable>: Sendable {
     func tryTake(bytes requested: Int) -> (block: Block, bytes: Int)? {
         let bytes = BufferPool.sizeClass(requested)
         if let reused = state.withLock({ takeCached(&$0, bytes) }) { return (reused, bytes) }
+        // The bytes are reserved under the lock before the block is made, so concurrent callers
+        // cannot all pass the cap, and given back if the device refuses.
         func attempt() -> Block? {
-            let allowed = state.withLock { state in state.activeLimit.map { state.stats.activeBytes + bytes <= $0 } ?? true }
-            return allowed ? create(bytes) : nil
+            let reserved = state.withLock { state -> Bool in
+                if let limit = state.activeLimit, state.stats.activeBytes + bytes > limit { return false }
+                state.stats.activeBytes += bytes
+                return true
+            }
+            guard reserved else { return nil }
+            guard let block = create(bytes) else {
+                state.withLock { $0.stats.activeBytes -= bytes }
+                return nil
+            }
+            return block
         }
         var block = attempt()
         if block == nil {
@@ -86,7 +97,6 @@ final class BufferPool<Block: Sendable>: Sendable {
         guard let block else { return nil }
         state.withLock { state in
             state.stats.deviceAllocations += 1
-            state.stats.activeBytes += bytes
             state.stats.peakBytes = Swift.max(state.stats.peakBytes, state.stats.activeBytes)
         }
         return (block, bytes)

@@ -17,6 +17,7 @@ enum Dispatch {
                     host: UnsafeRawBufferPointer? = nil) -> Tensor {
         let output: Tensor
         if let destination {
+            check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
             if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
                 checkFailure("\(op.name): cannot write into \(destination.shape): \(failure)")
             }
@@ -52,8 +53,10 @@ enum Dispatch {
             device = inputs[0].device
         }
         let failed = FailedBackend(device: device, failure: failure)
+        // Each placeholder stays on its own device, so mixing devices still stops.
         let placeholders = inputs.map { input in
-            Tensor(storage: TensorStorage(buffer: PlaceholderBuffer(count: input.storage.buffer.count), backend: failed,
+            Tensor(storage: TensorStorage(buffer: PlaceholderBuffer(count: input.storage.buffer.count),
+                                          backend: input.device == device ? failed : FailedBackend(device: input.device, failure: failure),
                                           dtype: input.dtype), layout: input.layout)
         }
         do throws(TesselError) {
@@ -167,7 +170,7 @@ enum Dispatch {
     /// a fresh result and copies it in.
     private static func writeInPlace(_ op: Op, _ inputs: [Tensor], into destination: Tensor, host: UnsafeRawBufferPointer?) throws(TesselError) {
         check(!op.isView, "\(op.name): a view cannot be written in place")
-        check(destination.layout.hasNoSelfOverlap,
+        check(destination.layout.hasNoSelfOverlap || destination.layout.elementsAreDistinct,
               "\(op.name): the destination \(destination.layout) has elements that share memory (an expanded view); clone() it first")
         if case .scatterAdd(let axis) = op {
             check(inputs[0].storage === destination.storage && inputs[0].layout == destination.layout,
@@ -183,8 +186,9 @@ enum Dispatch {
                   "\(op.name): the result's shape \(shape) does not match the destination's \(destination.shape)")
             check(dtype == destination.dtype || (destination.dtype == .float32 && dtype != .bool) || op == .assign,
                   "\(op.name): a \(dtype) result cannot be written into a \(destination.dtype) tensor")
+            // A gather reads other positions than it writes: it never writes its own source directly.
             direct = dtype == destination.dtype
-                && inputs.allSatisfy { $0.storage !== destination.storage || $0.layout == destination.layout }
+                && inputs.allSatisfy { $0.storage !== destination.storage || ($0.layout == destination.layout && !isGather(op)) }
         default:
             direct = false
         }
@@ -197,6 +201,11 @@ enum Dispatch {
         check(result.shape == destination.shape || Layout.canBroadcast(result.shape, to: destination.shape),
               "\(op.name): the result's shape \(result.shape) does not match the destination's \(destination.shape)")
         try copy(result.view.with(result.layout.broadcast(to: destination.shape, op: op.name)), into: destination)
+    }
+
+    private static func isGather(_ op: Op) -> Bool {
+        if case .gather = op { return true }
+        return false
     }
 
     // MARK: Element-wise family

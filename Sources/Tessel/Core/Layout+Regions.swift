@@ -24,7 +24,9 @@ extension Layout {
                 check(step != 0, "subscript: step must not be zero")
                 let (first, length) = Layout.sliceBounds(start: start, end: end, step: step, size: shape[axis])
                 newShape.append(length)
-                newStrides.append(strides[axis] * step)
+                // A window of at most one element never steps: any stride will do (and a huge
+                // step times the stride could overflow).
+                newStrides.append(length <= 1 ? strides[axis] : strides[axis] * step)
                 if length > 0 { newOffset += first * strides[axis] }
                 axis += 1
             }
@@ -42,12 +44,14 @@ extension Layout {
             guard let bound else { return fallback }
             return Swift.min(Swift.max(bound < 0 ? bound + size : bound, low), high)
         }
+        // Counts as (distance - 1) / |step| + 1: no overflow for steps near Int.min or Int.max.
+        let magnitude = Int(clamping: step.magnitude)
         if step > 0 {
             let lo = resolve(start, 0, low: 0, high: size), hi = resolve(end, size, low: 0, high: size)
-            return (lo, hi > lo ? (hi - lo + step - 1) / step : 0)
+            return (lo, hi > lo ? (hi - lo - 1) / magnitude + 1 : 0)
         }
         let hi = resolve(start, size - 1, low: -1, high: size - 1), lo = resolve(end, -1, low: -1, high: size - 1)
-        return (hi, hi > lo ? (hi - lo - step - 1) / -step : 0)
+        return (hi, hi > lo ? (hi - lo - 1) / magnitude + 1 : 0)
     }
 
     /// The lowest and highest element offsets the view touches (nil when it is empty).
@@ -76,6 +80,31 @@ extension Layout {
             extent += (size - 1) * stride
         }
         return true
+    }
+
+    /// True when every position of the view is a different element, by listing them: the exact
+    /// answer where `hasNoSelfOverlap` is unsure (an `asStrided` view that interleaves).
+    var elementsAreDistinct: Bool {
+        guard count > 1 else { return true }
+        if zip(shape, strides).contains(where: { $0.0 > 1 && $0.1 == 0 }) { return false }
+        var offsets: [Int] = []
+        offsets.reserveCapacity(count)
+        var index = [Int](repeating: 0, count: rank), current = offset
+        for _ in 0..<count {
+            offsets.append(current)
+            // Odometer step: the last axis fastest.
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                current += strides[axis]
+                if index[axis] < shape[axis] { break }
+                current -= shape[axis] * strides[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        offsets.sort()
+        return zip(offsets, offsets.dropFirst()).allSatisfy { $0 != $1 }
     }
 
     /// True when the memory ranges of the two views intersect (conservative: interleaved views

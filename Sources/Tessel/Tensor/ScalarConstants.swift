@@ -4,8 +4,9 @@ import Synchronization
 /// per device, dtype and value: a training step uses the same few every iteration, and each
 /// fresh one cost an allocation and, on OpenCL, a fill kernel.
 ///
-/// A cached constant is shared, so it must never be written: the tensor layer hands it only to
-/// ops as an input, never to a caller.
+/// A cached constant is shared, so its storage is frozen: an observer that is handed one as an
+/// op's input and tries to write into it stops with a message instead of changing every later
+/// `x * 2`.
 enum ScalarConstants {
     private struct Key: Hashable {
         let device: Device
@@ -22,6 +23,9 @@ enum ScalarConstants {
         let key = Key(device: device, dtype: dtype, bits: bits)
         if let cached = cache.withLock({ $0[key] }) { return cached }
         let made = Tensor.filled([], dtype: dtype, bits: bits, device: device)
+        // A constant made while the device was full carries the failure: never keep it.
+        guard made.storage.failure == nil else { return made }
+        made.storage.freeze()
         cache.withLock { table in
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }
             table[key] = made

@@ -62,7 +62,9 @@ extension Tensor {
     public func pow<S: TensorScalar>(_ exponent: S) -> Tensor { pow(scalar(exponent)) }
 
     /// `floor(self / other)` for integers (int32 stays int32, as PyTorch's `floor_divide`); for
-    /// float32 operands the floor of the true quotient. Division by zero gives 0 for int32.
+    /// float32 operands the floor of the rounded quotient, `floor(a / b)` (Python's `//` can be
+    /// one less where `a / b` rounds up to a whole number: 1 // 0.1 is 9 there, 10 here).
+    /// Division by zero gives 0 for int32.
     public func floorDivide(_ other: Tensor) -> Tensor {
         if dtype.promoted(with: other.dtype) == .float32 { return (self / other).floor() }
         return Dispatch.run(.binary(.floorDivide), [self, other])

@@ -2,6 +2,7 @@ extension Tensor {
     /// `output[i][j]... = self[...][index[i][j]...][...]` along `axis`, as `torch.gather`:
     /// `index` is int32 with the output's shape, which matches `self` except along `axis`.
     public func gather(axis: Int, index: Tensor) -> Tensor {
+        check(rank > 0, "gather: a 0-d tensor has no axis to gather along")
         let a = self.axis(axis, op: "gather")
         check(index.dtype != .float32, "gather: index must be int32, got \(index.dtype)")
         check(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] == shape[$0] },
@@ -11,6 +12,7 @@ extension Tensor {
 
     /// The entries at `indices` (1-D int32) along `axis`, as `torch.index_select`.
     public func indexSelect(axis: Int, indices: Tensor) -> Tensor {
+        check(rank > 0, "indexSelect: a 0-d tensor has no axis to select along")
         let a = self.axis(axis, op: "indexSelect")
         check(indices.rank == 1 && indices.dtype != .float32,
                      "indexSelect: indices must be a 1-D int32 tensor, got \(indices.shape) \(indices.dtype)")
@@ -28,6 +30,7 @@ extension Tensor {
     /// Repeated indices accumulate; `index` (int32) may be smaller than `source` along any axis,
     /// and than `self` along every axis but `axis`. The backward of `gather`.
     public func scatterAdd(axis: Int, index: Tensor, source: Tensor) -> Tensor {
+        check(rank > 0, "scatterAdd: a 0-d tensor has no axis to scatter along")
         let a = self.axis(axis, op: "scatterAdd")
         check(index.dtype != .float32, "scatterAdd: index must be int32, got \(index.dtype)")
         check(index.rank == rank && source.rank == rank
@@ -40,6 +43,7 @@ extension Tensor {
     /// A copy of `self` with the slices of `source` added at `indices` (1-D int32) along
     /// `axis`, as `torch.index_add`: the backward of `indexSelect`.
     public func indexAdd(axis: Int, indices: Tensor, source: Tensor) -> Tensor {
+        check(rank > 0, "indexAdd: a 0-d tensor has no axis to add along")
         let a = self.axis(axis, op: "indexAdd")
         check(indices.rank == 1 && indices.dtype != .float32,
               "indexAdd: indices must be a 1-D int32 tensor, got \(indices.shape) \(indices.dtype)")

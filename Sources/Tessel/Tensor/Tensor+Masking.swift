@@ -16,7 +16,8 @@ extension Tensor {
 
     /// True where any element over `axes` (all when nil) is non-zero.
     public func any(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
-        (self .!= scalar(Int32(0))).cast(.int32).max(axes: axes, keepDims: keepDims) .!= scalar(Int32(0))
+        // A count, not a max: an empty axis has none (false), where max would stop.
+        (self .!= scalar(Int32(0))).sum(axes: axes, keepDims: keepDims) .> scalar(Int32(0))
     }
     /// True where every element over `axes` (all when nil) is non-zero (true for none).
     public func all(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
@@ -41,8 +42,8 @@ extension Tensor {
                 rest %= strides[axis]
             }
         }
-        return Tensor.fromHost(bits: coordinates.map { UInt32(bitPattern: $0) }, shape: [coordinates.count / Swift.max(rank, 1), rank],
-                               dtype: .int32, device: device)
+        let found = flags.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        return Tensor.fromHost(bits: coordinates.map { UInt32(bitPattern: $0) }, shape: [found, rank], dtype: .int32, device: device)
     }
 
     /// The elements where `mask` (bool, this shape) is true, as a 1-D tensor in row-major

@@ -20,7 +20,8 @@ extension Range: TensorIndexConvertible where Bound == Int {
     public var tensorIndex: TensorIndex { .range(start: lowerBound, end: upperBound, step: 1) }
 }
 extension ClosedRange: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .range(start: lowerBound, end: upperBound + 1, step: 1) }
+    // Through -1 is through the last element: the end is open, not 0.
+    public var tensorIndex: TensorIndex { .range(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1) }
 }
 extension PartialRangeFrom: TensorIndexConvertible where Bound == Int {
     public var tensorIndex: TensorIndex { .range(start: lowerBound, end: nil, step: 1) }
@@ -29,7 +30,7 @@ extension PartialRangeUpTo: TensorIndexConvertible where Bound == Int {
     public var tensorIndex: TensorIndex { .range(start: nil, end: upperBound, step: 1) }
 }
 extension PartialRangeThrough: TensorIndexConvertible where Bound == Int {
-    public var tensorIndex: TensorIndex { .range(start: nil, end: upperBound + 1, step: 1) }
+    public var tensorIndex: TensorIndex { .range(start: nil, end: upperBound == -1 ? nil : upperBound + 1, step: 1) }
 }
 
 extension Tensor {

@@ -69,6 +69,10 @@ final class TensorStorage: Sendable {
     /// Why this storage holds no data (the op that made it found its device full), or nil.
     var failure: TesselError? { (backend as? FailedBackend)?.failure }
     func bumpVersion() { writes.add(1, ordering: .relaxed) }
+    /// Set for shared constants (see `ScalarConstants`): in-place ops refuse to write them.
+    private let frozen = Atomic<Bool>(false)
+    var isFrozen: Bool { frozen.load(ordering: .relaxed) }
+    func freeze() { frozen.store(true, ordering: .relaxed) }
 
     init(buffer: any BackendBuffer, backend: any Backend, dtype: DType) {
         self.buffer = buffer

@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 @testable import Tessel
 
@@ -58,5 +59,61 @@ final class EdgeCaseConformanceTests: XCTestCase {
                            "[\(device)] a bound past int32 saturates")
             XCTAssertEqual(x.clamp(min: 0).dtype, .int32)
         }
+    }
+}
+
+/// Cases a review of the op-vocabulary change found.
+final class ReviewEdgeCaseTests: XCTestCase {
+    func testAnyOfAnEmptyAxisIsFalseAndNonzeroOfAScalar() {
+        forEachDevice { device in
+            XCTAssertEqual(Tensor([Float](), device: device).any().item(as: Bool.self), false, "[\(device)]")
+            XCTAssertEqual(Tensor.zeros([3, 0], device: device).any(axes: [1]).scalars(as: Bool.self), [false, false, false])
+            XCTAssertEqual(Tensor(Float(2), device: device).nonzero().shape, [1, 0], "[\(device)] as PyTorch")
+            XCTAssertEqual(Tensor(Float(0), device: device).nonzero().shape, [0, 0], "[\(device)]")
+        }
+    }
+
+    func testExtremeStepsAndClosedRangesThroughTheEnd() {
+        forEachDevice { device in
+            let x = Tensor.arange(5, device: device)
+            XCTAssertEqual(x[.stride(by: Int.max)].scalars(as: Int32.self), [0], "[\(device)] step Int.max")
+            XCTAssertEqual(x[.stride(by: Int.min)].scalars(as: Int32.self), [4], "[\(device)] step Int.min")
+            XCTAssertEqual(x[(-3)...(-1)].scalars(as: Int32.self), [2, 3, 4], "[\(device)] x[-3:] as a closed range")
+            XCTAssertEqual(x[...(-1)].scalars(as: Int32.self), [0, 1, 2, 3, 4], "[\(device)] through the last")
+            XCTAssertEqual(x[...(-2)].scalars(as: Int32.self), [0, 1, 2, 3], "[\(device)]")
+        }
+    }
+
+    func testInterleavedStridedViewsCanBeWritten() {
+        forEachDevice { device in
+            // Offsets {0, 2, 4, 3, 5, 7}: all distinct, though the strides interleave.
+            let base = Tensor.ones([8], device: device)
+            var view = base.asStrided(shape: [3, 2], strides: [2, 3])
+            view.fill(0)
+            XCTAssertEqual(base.toArray(), [0, 1, 0, 0, 0, 0, 1, 0], "[\(device)]")
+        }
+    }
+
+    func testInPlaceGatherOfItsOwnSourceReadsBeforeWriting() {
+        forEachDevice { device in
+            let source = Tensor([10, 20, 30] as [Float], device: device)
+            let index = Tensor([2, 0, 1] as [Int32], device: device)
+            let written = Dispatch.run(.gather(axis: 0), [source, index], into: source)
+            XCTAssertEqual(written.toArray(), [30, 10, 20], "[\(device)]")
+        }
+    }
+
+    func testCachedConstantsAreNotWritableThroughObservers() {
+        final class Keep: OpObserver {
+            let inputs = Mutex<[Tensor]>([])
+            func record(_ record: OpRecord) { inputs.withLock { $0 += record.inputs } }
+        }
+        let keep = Keep()
+        let x = Tensor([1, 2] as [Float], device: .cpu)
+        _ = Tensor.observingOps(keep) { x * 7 }
+        let constant = keep.inputs.withLock { $0 }.first { $0.rank == 0 }
+        XCTAssertNotNil(constant)
+        XCTAssertTrue(constant?.storage.isFrozen ?? false, "the shared constant is frozen")
+        XCTAssertEqual((x * 7).toArray(), [7, 14])
     }
 }

@@ -15,9 +15,12 @@ final class CLIndexFaults: Sendable {
 
     /// The kernel arguments after `axisStride`, `axisSize`: the tag naming op and axis, the buffer.
     func arguments(op: String, axis: Int) -> [CLArg] {
-        pending.store(true, ordering: .releasing)
-        return [.int(axis * 2 + (op == "scatterAdd" ? 1 : 0)), .buffer(buffer)]
+        [.int(axis * 2 + (op == "scatterAdd" ? 1 : 0)), .buffer(buffer)]
     }
+
+    /// Marks a report to read, once an indexing kernel has been enqueued (not before: a read on
+    /// another thread in between would clear the mark and miss the kernel's report).
+    func markLaunched() { pending.store(true, ordering: .releasing) }
 
     /// Stops with the CPU backend's message when a kernel reported a bad index. Call after the
     /// queue has drained (after a blocking read or clFinish).

@@ -130,6 +130,7 @@ extension OpenCLBackend {
         launchElementwise("gather_u32", [operand(index, "gather"), (source, frozen(x.layout, axis, index.shape)),
                                          operand(output, "gather")],
                           extra: indexFaultArgs("gather", axis: axis, stride: x.layout.strides[axis], size: x.shape[axis]))
+        indexFaults.markLaunched()
     }
 
     public func scatterAdd(into output: StridedView, axis: Int, index: StridedView, source: StridedView) {
@@ -141,6 +142,7 @@ extension OpenCLBackend {
                            (target, frozen(output.layout, axis, index.shape))],
                           extra: indexFaultArgs("scatterAdd", axis: axis, stride: output.layout.strides[axis],
                                                 size: output.shape[axis]))
+        indexFaults.markLaunched()
     }
 
     /// The arguments after the views of a gather or scatter kernel: the indexed axis's stride
