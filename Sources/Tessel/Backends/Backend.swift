@@ -18,6 +18,9 @@ public protocol Backend: AnyObject, Sendable {
     var device: Device { get }
     /// What `tessel devices` prints about it.
     var info: DeviceInfo { get }
+    /// Why this backend's tensors hold no data: set only for the placeholders of an op that
+    /// found its device full; nil for every real device.
+    var failure: TesselError? { get }
 
     /// A buffer of `count` elements of 4 bytes, uninitialised (from the backend's pool); a
     /// full device stops the program (for a backend's own temporaries).
@@ -83,6 +86,8 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+    public var failure: TesselError? { nil }
+
     /// `matmul` writing a fresh product (no accumulation).
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
         matmul(a, b, into: output, accumulate: false)

@@ -67,7 +67,8 @@ final class TensorStorage: Sendable {
 
     var version: Int { writes.load(ordering: .relaxed) }
     /// Why this storage holds no data (the op that made it found its device full), or nil.
-    var failure: TesselError? { (backend as? FailedBackend)?.failure }
+    /// Stored, not derived from the backend: every op asks it of every input.
+    let failure: TesselError?
     func bumpVersion() { writes.add(1, ordering: .relaxed) }
     /// Set for shared constants (see `ScalarConstants`): in-place ops refuse to write them.
     private let frozen = Atomic<Bool>(false)
@@ -78,6 +79,7 @@ final class TensorStorage: Sendable {
         self.buffer = buffer
         self.backend = backend
         self.dtype = dtype
+        failure = backend.failure
     }
 
     /// Fresh uninitialised storage for `count` elements.

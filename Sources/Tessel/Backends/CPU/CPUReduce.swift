@@ -72,8 +72,8 @@ extension CPUBackend {
                 outerRuns.forEachRun(in: o..<(o + 1)) { offsets, _ in rowOffset = offsets[0] }
                 let chunks = cpuCoreCount * 4
                 let chunkSize = (innerCount + chunks - 1) / chunks
-                var partials = [ReducePartial](repeating: ReducePartial(value: 0, index: 0), count: chunks)
-                partials.withUnsafeMutableBufferPointer { slots in
+                // The partials live on the stack: a full reduction allocates nothing.
+                let total = withUnsafeTemporaryAllocation(of: ReducePartial.self, capacity: chunks) { slots -> ReducePartial in
                     let shared = UncheckedSendable(slots)
                     parallelFor(chunks, grain: 1) { chunkRange in
                         for c in chunkRange {
@@ -81,8 +81,11 @@ extension CPUBackend {
                             shared.value[c] = lo < hi ? reduceOne(rowOffset, lo..<hi) : ReducePartial(value: .nan, index: -1)
                         }
                     }
+                    var combined = slots[0]
+                    for c in 1..<chunks where slots[c].index >= 0 { combined = combine(op, combined, slots[c]) }
+                    return combined
                 }
-                store(partials.filter { $0.index >= 0 }.dropFirst().reduce(partials[0]) { combine(op, $0, $1) }, at: o)
+                store(total, at: o)
             }
             return
         }

@@ -7,14 +7,15 @@ final class FailedBackend: Backend {
     /// The device the tensors were meant for.
     let device: Device
     /// Why they could not be computed.
-    let failure: TesselError
+    let error: TesselError
+    var failure: TesselError? { error }
 
     init(device: Device, failure: TesselError) {
         self.device = device
-        self.failure = failure
+        error = failure
     }
 
-    var info: DeviceInfo { DeviceInfo(backend: "failed", name: failure.description, vendor: "", computeUnits: 0, memoryBytes: 0,
+    var info: DeviceInfo { DeviceInfo(backend: "failed", name: error.description, vendor: "", computeUnits: 0, memoryBytes: 0,
                                       maxWorkGroupSize: 1) }
 
     func allocate(count: Int) -> any BackendBuffer { PlaceholderBuffer(count: count) }
@@ -24,7 +25,7 @@ final class FailedBackend: Backend {
     }
     func emptyMemoryCache() {}
     func write(_ bytes: UnsafeRawBufferPointer, to buffer: any BackendBuffer) {}
-    func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) { checkFailure(failure.description) }
+    func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) { checkFailure(error.description) }
     func synchronize() {}
     func fill(_ buffer: any BackendBuffer, offset: Int, count: Int, bits: UInt32) {}
     func copy(_ source: StridedView, to destination: StridedView) {}
