@@ -87,6 +87,26 @@ final class ProgrammerErrorTests: XCTestCase {
                 _ = Tensor([1] as [Float])
             },
         ]
+        cases += [
+            Case("second backward", expect: "backward: sum's saved tensors were already freed by an earlier backward; pass retainGraph: true") {
+                let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                let loss = (x * x).sum()
+                loss.backward()
+                loss.backward()
+            },
+            Case("saved tensor written in place",
+                 expect: "backward: exp saved a tensor of shape [2] at version 0, and it is now at version 1") {
+                let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                var y = x * 1
+                let z = y.exp()
+                Tensor.withoutGrad { y += 1 }
+                z.sum().backward()
+            },
+            Case("in-place op recorded", expect: "add: an in-place write into a tensor that requires grad is not differentiable") {
+                var w = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                w += 1
+            },
+        ]
         cases.append(Case("write into a shared constant", expect: "add: this tensor is a shared constant and cannot be written") {
             final class Keep: OpObserver {
                 let inputs = Mutex<[Tensor]>([])

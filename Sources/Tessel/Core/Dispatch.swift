@@ -38,7 +38,23 @@ enum Dispatch {
             }
         }
         if let observer { observer.record(OpRecord(op: op, inputs: inputs, output: output, inPlace: destination != nil)) }
+        if inputs.contains(where: { $0.autograd != nil }) && GradMode.isEnabled {
+            return recorded(op, inputs, output: output, inPlace: destination != nil)
+        }
         return output
+    }
+
+    /// The output with a tape entry for `op` when an input requires grad: the one place
+    /// autograd records (see Autograd/).
+    private static func recorded(_ op: Op, _ inputs: [Tensor], output: Tensor, inPlace: Bool) -> Tensor {
+        guard inputs.contains(where: \.requiresGrad) else { return output }
+        check(!inPlace, "\(op.name): an in-place write into a tensor that requires grad is not differentiable; "
+              + "update parameters inside Tensor.withoutGrad { }")
+        // Integer and bool results (casts, comparisons, indices) carry no gradient.
+        guard op.isDifferentiable && output.dtype == .float32 else { return output }
+        let node = GradNode(op: op, inputs: inputs, output: Tensor(storage: output.storage, layout: output.layout),
+                            device: output.device)
+        return Tensor(storage: output.storage, layout: output.layout, autograd: AutogradMeta(node: node))
     }
 
     /// `op` worked out on placeholders after `failure` (a full device): the result has the

@@ -15,10 +15,14 @@ public struct Tensor: Sendable {
     let storage: TensorStorage
     /// Shape, strides and offset of this view into `storage`.
     public let layout: Layout
+    /// Autograd's record of this tensor: a leaf that requires grad, or the output of a recorded
+    /// op (nil for everything else, the common case).
+    let autograd: AutogradMeta?
 
-    init(storage: TensorStorage, layout: Layout) {
+    init(storage: TensorStorage, layout: Layout, autograd: AutogradMeta? = nil) {
         self.storage = storage
         self.layout = layout
+        self.autograd = autograd
     }
 
     /// Size of each axis.

@@ -1,0 +1,20 @@
+/// Whether ops record for autograd in the current task: on, except inside `Tensor.withoutGrad`.
+/// Task-local, so an inference server's tasks can run without recording while a training
+/// loop in the same process records.
+enum GradMode {
+    @TaskLocal static var isEnabled = true
+}
+
+extension Op {
+    /// False for the ops whose result has no gradient with respect to their inputs
+    /// (comparisons, integer division, sorting positions, arg-reductions, floor).
+    var isDifferentiable: Bool {
+        switch self {
+        case .binary(let op): return !op.isComparison && op != .floorDivide
+        case .unary(let op): return op != .floor
+        case .reduce(let op, _): return !op.isArg
+        case .argsort, .full, .fromHost, .fromBytes: return false
+        default: return true
+        }
+    }
+}

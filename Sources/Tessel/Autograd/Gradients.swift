@@ -1,0 +1,169 @@
+// The gradient rules: one exhaustive switch over `Op`, so a primitive without a rule does not
+// compile (tinygrad's gradient.py, candle's backprop match). Each rule turns the gradient of
+// the op's output into one gradient per input (nil for inputs that have none: indices, masks,
+// constants). Rules run with recording off, out of ordinary tensor ops.
+
+enum Gradients {
+    static func of(_ op: Op, inputs: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
+        switch op {
+        case .full, .fromHost, .fromBytes:
+            return []
+
+        // Views.
+        case .reshape:
+            return [g.reshape(inputs[0].shape)]
+        case .permute(let order):
+            var inverse = [Int](repeating: 0, count: order.count)
+            for (position, axis) in order.enumerated() { inverse[axis] = position }
+            return [g.permute(inverse)]
+        case .expand:
+            return [sum(g, to: inputs[0].shape)]
+        case .slice(let indices):
+            // Zeros with the window written: the window is a view, so the write lands in `full`.
+            let full = Tensor.zeros(inputs[0].shape, device: inputs[0].device)
+            var window = full.slice(indices)
+            window.copy(from: g)
+            return [full]
+        case .asStrided:
+            checkFailure("backward: asStrided has no gradient rule yet (use slicing, which has one)")
+
+        // Movement.
+        case .contiguous:
+            return [g]
+        case .cast:
+            return [inputs[0].dtype == .float32 ? g : nil]
+        case .transfer:
+            return [g.to(inputs[0].device)]
+        case .cat(let axis):
+            return g.split(sizes: inputs.map { $0.shape[axis] }, axis: axis)
+        case .assign:
+            checkFailure("backward: assign is an in-place op and is never recorded")
+        case .pad(let widths, let mode):
+            guard case .constant = mode else {
+                checkFailure("backward: pad's \(mode) mode has no gradient rule yet (constant padding has one)")
+            }
+            let window = inputs[0].shape.indices.map { TensorIndex.range(start: widths[2 * $0], end: widths[2 * $0] + inputs[0].shape[$0], step: 1) }
+            return [g.slice(window)]
+
+        // Compute.
+        case .unary(let unary):
+            return [unaryGradient(unary, x: inputs[0], output: output, g)]
+        case .binary(let binary):
+            return binaryGradients(binary, inputs[0], inputs[1], output: output, g)
+        case .select:
+            let zero = Tensor.zeros([], device: g.device)
+            return [nil, sum(Tensor.where(inputs[0], g, zero), to: inputs[1].shape),
+                    sum(Tensor.where(inputs[0], zero, g), to: inputs[2].shape)]
+        case .reduce(let reduction, let axes):
+            return [reduceGradient(reduction, axes: axes, x: inputs[0], output: output, g)]
+        case .softmax(let axis, let log):
+            if log { return [g - output.exp() * g.sum(axis: axis, keepDims: true)] }
+            return [output * (g - (g * output).sum(axis: axis, keepDims: true))]
+        case .matmul:
+            return matmulGradients(inputs[0], inputs[1], g)
+        case .addmm:
+            return [sum(g, to: inputs[0].shape)] + matmulGradients(inputs[1], inputs[2], g)
+        case .gather(let axis):
+            let x = inputs[0]
+            return [Tensor.zeros(x.shape, device: x.device).scatterAdd(axis: axis, index: inputs[1], source: g), nil]
+        case .scatterAdd(let axis):
+            let index = inputs[1], source = inputs[2]
+            // Only the source elements the index reaches were added; the rest get zero.
+            let sourceGradient = Tensor.zeros(source.shape, device: source.device)
+            var window = sourceGradient.slice(index.shape.map { .range(start: 0, end: $0, step: 1) })
+            window.copy(from: g.gather(axis: axis, index: index))
+            return [g, nil, sourceGradient]
+        case .scan(let scan, let axis):
+            switch scan {
+            case .sum:
+                // Each input reaches every later running sum: a reversed running sum.
+                return [g.flip(axis).cumsum(axis: axis).flip(axis)]
+            case .prod:
+                // d out_j / d x_i = out_j / x_i for j >= i (inputs that are exactly 0 give NaN).
+                return [(g * output).flip(axis).cumsum(axis: axis).flip(axis) / inputs[0]]
+            }
+        case .argsort:
+            return [nil]
+        }
+    }
+
+    /// `gradient` summed over the axes broadcasting added or stretched, back to `shape`.
+    static func sum(_ gradient: Tensor, to shape: [Int]) -> Tensor {
+        guard gradient.shape != shape else { return gradient }
+        let lead = gradient.rank - shape.count
+        var axes = Array(0..<lead)
+        for (axis, size) in shape.enumerated() where size == 1 && gradient.shape[lead + axis] != 1 { axes.append(lead + axis) }
+        return (axes.isEmpty ? gradient : gradient.sum(axes: axes, keepDims: true)).reshape(shape)
+    }
+
+    private static func unaryGradient(_ op: UnaryOp, x: Tensor, output: Tensor, _ g: Tensor) -> Tensor? {
+        switch op {
+        case .neg: return -g
+        case .abs: return g * (Tensor.where(x .> Float(0), Tensor(Float(1), device: x.device), Tensor(Float(0), device: x.device))
+                               - Tensor.where(x .< Float(0), Tensor(Float(1), device: x.device), Tensor(Float(0), device: x.device)))
+        case .exp: return g * output
+        case .log: return g / x
+        case .sqrt: return g / (output * 2)
+        case .sin: return g * x.cos()
+        case .cos: return -(g * x.sin())
+        case .tanh: return g * (1 - output.square())
+        case .sigmoid: return g * output * (1 - output)
+        case .relu: return g * (x .> Float(0)).cast(.float32)
+        case .square: return g * x * 2
+        case .floor: return nil
+        }
+    }
+
+    private static func binaryGradients(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor, _ g: Tensor) -> [Tensor?] {
+        func fit(_ gradient: Tensor, _ operand: Tensor) -> Tensor? {
+            operand.dtype == .float32 ? sum(gradient, to: operand.shape) : nil
+        }
+        switch op {
+        case .add: return [fit(g, a), fit(g, b)]
+        case .sub: return [fit(g, a), fit(-g, b)]
+        case .mul: return [fit(g * b, a), fit(g * a, b)]
+        case .div: return [fit(g / b, a), fit(-(g * output) / b, b)]
+        case .pow:
+            // d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a is 0 and the power is too).
+            let base = fit(g * b * a.pow(b - 1), a)
+            let exponent = fit(Tensor.where(a .== Float(0), Tensor.zeros([], device: a.device), g * output * a.log()), b)
+            return [base, exponent]
+        case .maximum, .minimum:
+            // Ties split the gradient evenly, as PyTorch's maximum/minimum do.
+            let one = Tensor(Float(1), device: g.device), zero = Tensor(Float(0), device: g.device)
+            let aWins = Tensor.where(op == .maximum ? a .> b : a .< b, one, zero)
+            let tie = Tensor.where(a .== b, Tensor(Float(0.5), device: g.device), zero)
+            let share = aWins + tie
+            return [fit(g * share, a), fit(g * (1 - share), b)]
+        case .floorDivide, .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
+            return [nil, nil]
+        }
+    }
+
+    private static func reduceGradient(_ op: ReduceOp, axes: [Int], x: Tensor, output: Tensor, _ g: Tensor) -> Tensor? {
+        // The reduced axes back as size 1, then broadcast over x.
+        let kept = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
+        let spread = g.reshape(kept)
+        switch op {
+        case .sum:
+            return spread.expand(x.shape)
+        case .max, .min:
+            // The gradient goes to the extreme elements, split evenly between ties (PyTorch's amax).
+            let hits = (x .== output.reshape(kept)).cast(.float32)
+            return spread * hits / hits.sum(axes: axes, keepDims: true)
+        case .argmax, .argmin:
+            return nil
+        }
+    }
+
+    /// NumPy-style matmul: vectors are matrices with an axis added, batch axes broadcast.
+    private static func matmulGradients(_ a: Tensor, _ b: Tensor, _ g: Tensor) -> [Tensor?] {
+        let a2 = a.rank == 1 ? a.unsqueeze(axis: 0) : a
+        let b2 = b.rank == 1 ? b.unsqueeze(axis: 1) : b
+        var g2 = g
+        if a.rank == 1 { g2 = g2.unsqueeze(axis: g2.rank - (b.rank == 1 ? 0 : 1)) }
+        if b.rank == 1 { g2 = g2.unsqueeze(axis: g2.rank) }
+        let ga = g2.matmul(b2.transpose(-2, -1)), gb = a2.transpose(-2, -1).matmul(g2)
+        return [sum(ga, to: a2.shape).reshape(a.shape), sum(gb, to: b2.shape).reshape(b.shape)]
+    }
+}
