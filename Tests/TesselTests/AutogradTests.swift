@@ -94,6 +94,10 @@ final class AutogradTests: XCTestCase {
             assertGradient("cat stack", shape: [2, 3], device: device) { x in Tensor.cat([x, x.exp()], axis: 1) + Tensor.stack([x, x]).sum(axis: 0).repeatedColumns }
             assertGradient("split unbind", shape: [4, 3], device: device) { x in x.split(sizes: [1, 3])[1].sum(axis: 0) * x.unbind(axis: 0)[0] }
             assertGradient("pad constant", shape: [2, 3], device: device) { $0.pad([(1, 0), (2, 1)], mode: .constant(5)) }
+            assertGradient("pad reflect", shape: [3, 4], device: device) { $0.pad([(2, 1), (3, 2)], mode: .reflect) }
+            assertGradient("pad replicate", shape: [3, 4], device: device) { $0.pad([(1, 2), (0, 3)], mode: .replicate) }
+            assertGradient("asStrided overlapping windows", shape: [6], device: device) { $0.asStrided(shape: [3, 3], strides: [1, 1], offset: 0) }
+            assertGradient("asStrided of a view", shape: [4, 3], device: device) { $0[1...].asStrided(shape: [2, 2], strides: [3, 2], offset: 4) }
             let index = Tensor([[0, 2], [1, 1], [3, 0]] as [[Int32]], device: device)
             assertGradient("gather", shape: [3, 4], device: device) { $0.gather(axis: 1, index: index) }
             assertGradient("indexSelect repeated", shape: [4, 2], device: device) { $0.indexSelect(axis: 0, indices: Tensor([3, 0, 3] as [Int32], device: device)) }

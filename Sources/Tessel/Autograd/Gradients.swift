@@ -24,8 +24,8 @@ enum Gradients {
             var window = full.slice(indices)
             window.copy(from: g)
             return [full]
-        case .asStrided:
-            checkFailure("backward: asStrided has no gradient rule yet (use slicing, which has one)")
+        case .asStrided(let shape, let strides, let offset):
+            return [asStridedGradient(inputs[0], Layout(shape: shape, strides: strides, offset: offset), g)]
 
         // Movement.
         case .contiguous:
@@ -39,11 +39,21 @@ enum Gradients {
         case .assign:
             checkFailure("backward: assign is an in-place op and is never recorded")
         case .pad(let widths, let mode):
-            guard case .constant = mode else {
-                checkFailure("backward: pad's \(mode) mode has no gradient rule yet (constant padding has one)")
+            let x = inputs[0]
+            if case .constant = mode {
+                return [g.slice(x.shape.indices.map { .range(start: widths[2 * $0], end: widths[2 * $0] + x.shape[$0], step: 1) })]
             }
-            let window = inputs[0].shape.indices.map { TensorIndex.range(start: widths[2 * $0], end: widths[2 * $0] + inputs[0].shape[$0], step: 1) }
-            return [g.slice(window)]
+            // The op gathered each padded axis from the input's positions: scatter back, the
+            // axes in reverse order (each padded position adds into the one it copied).
+            var gradient = g
+            for axis in x.shape.indices.reversed() where widths[2 * axis] > 0 || widths[2 * axis + 1] > 0 {
+                let positions = PadMode.sourcePositions(mode, size: x.shape[axis], before: widths[2 * axis], padded: gradient.shape[axis])
+                var target = gradient.shape
+                target[axis] = x.shape[axis]
+                gradient = Tensor.zeros(target, device: g.device)
+                    .indexAdd(axis: axis, indices: Tensor(positions, device: g.device), source: gradient)
+            }
+            return [gradient]
 
         // Compute.
         case .unary(let unary):
@@ -85,6 +95,27 @@ enum Gradients {
         case .argsort:
             return [nil]
         }
+    }
+
+    /// A strided view's gradient: each of its elements adds into the storage element it reads
+    /// (overlapping windows add up), and the input takes its own elements of that storage.
+    private static func asStridedGradient(_ x: Tensor, _ view: Layout, _ g: Tensor) -> Tensor {
+        let span = Swift.max(view.span.map { $0.high + 1 } ?? 0, x.layout.span.map { $0.high + 1 } ?? 0)
+        func offsets(_ layout: Layout) -> Tensor {
+            var values: [Int32] = []
+            values.reserveCapacity(layout.count)
+            for flat in 0..<layout.count {
+                var rest = flat, offset = layout.offset
+                for axis in stride(from: layout.rank - 1, through: 0, by: -1) {
+                    offset += rest % layout.shape[axis] * layout.strides[axis]
+                    rest /= layout.shape[axis]
+                }
+                values.append(Int32(offset))
+            }
+            return Tensor(values, device: x.device)
+        }
+        let storage = Tensor.zeros([span], device: x.device).scatterAdd(axis: 0, index: offsets(view), source: g.reshape([g.count]))
+        return storage.gather(axis: 0, index: offsets(x.layout)).reshape(x.shape)
     }
 
     /// `gradient` summed over the axes broadcasting added or stretched, back to `shape`.

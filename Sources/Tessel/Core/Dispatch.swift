@@ -410,16 +410,7 @@ enum Dispatch {
         }
         var result = x
         for axis in x.shape.indices where widths[2 * axis] > 0 || widths[2 * axis + 1] > 0 {
-            let size = x.shape[axis], before = widths[2 * axis]
-            let positions: [Int32] = (0..<shape[axis]).map { i in
-                let p = i - before
-                if mode == .replicate { return Int32(Swift.min(Swift.max(p, 0), size - 1)) }
-                // Reflect: walk back and forth over 0...size-1 without repeating the edges.
-                let period = 2 * (size - 1)
-                guard period > 0 else { return 0 }
-                let q = ((p % period) + period) % period
-                return Int32(q < size ? q : period - q)
-            }
+            let positions = PadMode.sourcePositions(mode, size: x.shape[axis], before: widths[2 * axis], padded: shape[axis])
             let made = positions.withUnsafeBytes { bytes in
                 Result { () throws(TesselError) -> Tensor in
                     try execute(.fromHost(shape: [positions.count], dtype: .int32, device: x.device), [], host: bytes,

@@ -125,6 +125,22 @@ public enum PadMode: Sendable, Equatable {
     case replicate
 }
 
+extension PadMode {
+    /// For each position along a padded axis, the position of the input it copies (reflect and
+    /// replicate): shared by the op, which gathers them, and its gradient, which scatters back.
+    static func sourcePositions(_ mode: PadMode, size: Int, before: Int, padded: Int) -> [Int32] {
+        (0..<padded).map { i in
+            let p = i - before
+            if mode == .replicate { return Int32(Swift.min(Swift.max(p, 0), size - 1)) }
+            // Reflect: back and forth over 0...size-1 without repeating the edges.
+            let period = 2 * (size - 1)
+            guard period > 0 else { return 0 }
+            let q = ((p % period) + period) % period
+            return Int32(q < size ? q : period - q)
+        }
+    }
+}
+
 /// What the entry point saw of one op: the op, its tensor inputs and its output (for an in-place
 /// op, the destination it wrote into).
 public struct OpRecord: Sendable {
