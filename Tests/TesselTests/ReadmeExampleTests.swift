@@ -15,3 +15,22 @@ final class ReadmeExampleTests: XCTestCase {
         }
     }
 }
+
+/// The README's autograd example, as written there.
+final class ReadmeAutogradExampleTests: XCTestCase {
+    func testAutogradExample() {
+        Device.withDefault(.cpu) {
+            let x = Tensor.randn([32, 784]), labels = Tensor.randint(0, 10, [32])
+            var w = Tensor.randn([784, 10]).requiringGrad()
+            let loss = x.matmul(w).logSoftmax(axis: -1).gather(axis: 1, index: labels.unsqueeze(axis: 1)).mean() * -1
+            loss.backward()
+            XCTAssertEqual(w.grad?.shape, [784, 10])
+            let before = w.scalars(as: Float.self)
+            Tensor.withoutGrad { w -= w.grad! * Float(0.1) }
+            w.zeroGrad()
+            XCTAssertTrue(w.requiresGrad)
+            XCTAssertNil(w.grad)
+            XCTAssertNotEqual(w.scalars(as: Float.self), before)
+        }
+    }
+}
