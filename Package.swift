@@ -7,6 +7,7 @@ let package = Package(
     name: "Tessel",
     products: [
         .library(name: "Tessel", targets: ["Tessel"]),
+        .library(name: "TesselNN", targets: ["TesselNN"]),
         .executable(name: "tessel", targets: ["tessel"]),
     ],
     dependencies: [
@@ -22,10 +23,12 @@ let package = Package(
             dependencies: ["COpenCL", "CTesselCPU"],
             plugins: ["EmbedKernels"]
         ),
+        .target(name: "TesselNN", dependencies: ["Tessel"]),
         .executableTarget(
             name: "tessel",
             dependencies: ["Tessel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TesselTests", dependencies: ["Tessel"]),
+        .testTarget(name: "TesselNNTests", dependencies: ["TesselNN"]),
     ]
 )

@@ -1,0 +1,113 @@
+import Foundation
+import Tessel
+
+/// Updates parameters in place from their gradients, as `torch.optim`'s optimizers. Steps run
+/// without recording, allocate their state once (on the first step), and keep each parameter
+/// the same leaf.
+public protocol Optimizer: AnyObject {
+    /// The learning rate (schedules set it between steps).
+    var learningRate: Float { get set }
+    /// One update of every parameter that has a gradient.
+    func step()
+    /// Forgets every parameter's gradient.
+    func zeroGrad()
+}
+
+/// Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and weight
+/// decay, exactly as `torch.optim.SGD` (dampening 0).
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public var momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    private let parameters: [Tensor]
+    private var velocities: [Tensor?]
+
+    public init(_ parameters: [Tensor], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        velocities = Array(repeating: nil, count: parameters.count)
+    }
+
+    public func step() {
+        Tensor.withoutGrad {
+            for (index, parameter) in parameters.enumerated() {
+                guard var update = parameter.grad else { continue }
+                if weightDecay != 0 { update = update + parameter * weightDecay }
+                if momentum != 0 {
+                    if var velocity = velocities[index] {
+                        velocity *= momentum
+                        velocity += update
+                    } else {
+                        velocities[index] = update.clone()
+                    }
+                    let velocity = velocities[index]!
+                    update = nesterov ? update + velocity * momentum : velocity
+                }
+                var target = parameter
+                target -= update * learningRate
+            }
+        }
+    }
+
+    public func zeroGrad() { for parameter in parameters { parameter.zeroGrad() } }
+}
+
+/// Adam, and with `decoupledWeightDecay` AdamW, as `torch.optim.Adam`/`AdamW` (bias-corrected
+/// moments, epsilon added to the corrected root).
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float
+    public let weightDecay: Float
+    /// AdamW: the decay shrinks the parameter directly instead of entering the gradient.
+    public let decoupledWeightDecay: Bool
+    private let parameters: [Tensor]
+    private var moments: [(first: Tensor, second: Tensor)?]
+    private var steps = 0
+
+    public init(_ parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        (beta1, beta2) = betas
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        moments = Array(repeating: nil, count: parameters.count)
+    }
+
+    public func step() {
+        steps += 1
+        let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(steps))), correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(steps)))
+        Tensor.withoutGrad {
+            for (index, parameter) in parameters.enumerated() {
+                guard var gradient = parameter.grad else { continue }
+                var target = parameter
+                if weightDecay != 0 {
+                    if decoupledWeightDecay { target *= 1 - learningRate * weightDecay } else { gradient = gradient + parameter * weightDecay }
+                }
+                if moments[index] == nil {
+                    moments[index] = (Tensor.zeros(parameter.shape, device: parameter.device),
+                                      Tensor.zeros(parameter.shape, device: parameter.device))
+                }
+                var (first, second) = moments[index]!
+                first *= beta1
+                first += gradient * (1 - beta1)
+                second *= beta2
+                second += gradient.square() * (1 - beta2)
+                target -= (first / correction1) / ((second / correction2).sqrt() + epsilon) * learningRate
+            }
+        }
+    }
+
+    public func zeroGrad() { for parameter in parameters { parameter.zeroGrad() } }
+}
+
+/// AdamW: Adam with decoupled weight decay (default 0.01), as `torch.optim.AdamW`.
+public func AdamW(_ parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                  epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+    Adam(parameters, learningRate: learningRate, betas: betas, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true)
+}

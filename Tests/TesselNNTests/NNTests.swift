@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+import Tessel
+import TesselNN
+
+/// TesselNN's layers, losses and optimizers against PyTorch (Tests/Fixtures/nn.json, written by
+/// Tests/Fixtures/make_nn_fixtures.py), on every device.
+final class NNTests: XCTestCase {
+    struct Values: Decodable {
+        let shape: [Int]
+        let values: [Double]
+        func tensor(_ device: Device) -> Tensor { Tensor(values.map(Float.init), device: device).reshape(shape) }
+        func ints(_ device: Device) -> Tensor { Tensor(values.map { Int32($0) }, device: device).reshape(shape) }
+    }
+    struct MLP: Decodable {
+        let names: [String]
+        let parameters: [String: Values]
+        let x, labels, logits, loss: Values
+        let grads: [String: Values]
+    }
+    struct Losses: Decodable {
+        let logits, labels, probabilities, binary, regression: Values
+        let cross_entropy, cross_entropy_smoothed, cross_entropy_smoothed_grad, nll, mse, l1, bce, bce_logits: Values
+    }
+    struct Optimizers: Decodable {
+        let start, centre, scale: Values
+        let sgd, sgd_momentum, sgd_nesterov_decay, adam, adam_decay, adamw: Values
+    }
+    struct File: Decodable {
+        let mlp: MLP
+        let losses: Losses
+        let optimizers: Optimizers
+    }
+
+    func fixtures() throws -> File {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/nn.json")
+        return try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+    }
+
+    var devices: [Device] { Device.all }
+
+    func assertClose(_ tensor: Tensor, _ expected: Values, _ what: String, tolerance: Float = 1e-5,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(tensor.shape, expected.shape, what, file: file, line: line)
+        for (got, want) in zip(tensor.scalars(as: Float.self), expected.values) {
+            XCTAssertEqual(Double(got), want, accuracy: Double(tolerance) * Swift.max(1, Swift.abs(want)), what, file: file, line: line)
+        }
+    }
+
+    func testSequentialNamesForwardAndGradientsMatchPyTorch() throws {
+        let f = try fixtures().mlp
+        for device in devices {
+            let model = Sequential(Linear(5, 4, device: device), ReLU(), Linear(4, 3, device: device))
+            XCTAssertEqual(model.namedParameters.map(\.name), f.names, "[\(device)] state_dict names")
+            model.load(f.parameters.mapValues { $0.tensor(device) })
+            let logits = model(f.x.tensor(device))
+            assertClose(logits, f.logits, "[\(device)] logits")
+            let loss = crossEntropy(logits, f.labels.ints(device))
+            assertClose(loss, f.loss, "[\(device)] loss")
+            loss.backward()
+            for (name, parameter) in model.namedParameters {
+                guard let grad = parameter.grad, let expected = f.grads[name] else { return XCTFail("[\(device)] no grad for \(name)") }
+                assertClose(grad, expected, "[\(device)] grad of \(name)", tolerance: 1e-4)
+            }
+        }
+    }
+
+    func testLinearInitialisationIsPyTorchs() {
+        for device in devices {
+            let layer = Linear(400, 50, generator: Generator(seed: 3), device: device)
+            let bound = 1 / Float(400).squareRoot()
+            XCTAssertLessThanOrEqual(layer.weight.abs().max().item(), bound, "[\(device)]")
+            XCTAssertGreaterThan(layer.weight.abs().max().item(), bound * 0.99, "[\(device)] fills the range")
+            XCTAssertEqual(layer.weight.mean().item(), 0, accuracy: bound / 20, "[\(device)]")
+            XCTAssertLessThanOrEqual(layer.bias!.abs().max().item(), bound)
+            let again = Linear(400, 50, generator: Generator(seed: 3), device: device)
+            XCTAssertEqual(again.weight.toArray(), layer.weight.toArray(), "[\(device)] the generator makes it reproducible")
+            XCTAssertTrue(layer.weight.requiresGrad && layer.bias!.requiresGrad)
+        }
+    }
+
+    func testLossesMatchPyTorch() throws {
+        let f = try fixtures().losses
+        for device in devices {
+            let z = f.logits.tensor(device), labels = f.labels.ints(device)
+            assertClose(crossEntropy(z, labels), f.cross_entropy, "[\(device)] cross_entropy")
+            assertClose(nllLoss(z.logSoftmax(axis: -1), labels), f.nll, "[\(device)] nll_loss")
+            assertClose(mseLoss(z, f.regression.tensor(device)), f.mse, "[\(device)] mse_loss")
+            assertClose(l1Loss(z, f.regression.tensor(device)), f.l1, "[\(device)] l1_loss")
+            assertClose(binaryCrossEntropy(f.probabilities.tensor(device), f.binary.tensor(device)), f.bce, "[\(device)] bce")
+            assertClose(binaryCrossEntropyWithLogits(z, f.binary.tensor(device)), f.bce_logits, "[\(device)] bce_with_logits")
+            let leaf = z.requiringGrad()
+            let smoothed = crossEntropy(leaf, labels, labelSmoothing: 0.1)
+            assertClose(smoothed, f.cross_entropy_smoothed, "[\(device)] label smoothing")
+            smoothed.backward()
+            assertClose(leaf.grad!, f.cross_entropy_smoothed_grad, "[\(device)] label smoothing grad")
+            // The lesson's loss: sigmoid, then the distance from the target.
+            let predictions = Tensor([2, -1, 0.5] as [Float], device: device), targets = Tensor([1, 0, 1] as [Float], device: device)
+            let p = [2, -1, 0.5].map { 1 / (1 + Foundation.exp(-$0)) }
+            XCTAssertEqual(mnistLoss(predictions, targets).item(), Float(((1 - p[0]) + p[1] + (1 - p[2])) / 3), accuracy: 1e-6)
+        }
+    }
+
+    func testOptimizersMatchPyTorch() throws {
+        let f = try fixtures().optimizers
+        let runs: [(String, Values, ([Tensor]) -> any Optimizer)] = [
+            ("sgd", f.sgd, { SGD($0, learningRate: 0.1) }),
+            ("sgd momentum", f.sgd_momentum, { SGD($0, learningRate: 0.1, momentum: 0.9) }),
+            ("sgd nesterov decay", f.sgd_nesterov_decay, { SGD($0, learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01) }),
+            ("adam", f.adam, { Adam($0, learningRate: 0.1) }),
+            ("adam decay", f.adam_decay, { Adam($0, learningRate: 0.1, weightDecay: 0.1) }),
+            ("adamw", f.adamw, { AdamW($0, learningRate: 0.1, weightDecay: 0.1) }),
+        ]
+        for device in devices {
+            let centre = f.centre.tensor(device), scale = f.scale.tensor(device)
+            for (name, expected, make) in runs {
+                let p = f.start.tensor(device).requiringGrad()
+                let optimizer = make([p])
+                var trajectory: [Float] = []
+                for _ in 0..<5 {
+                    optimizer.zeroGrad()
+                    (scale * (p - centre).square()).sum().backward()
+                    optimizer.step()
+                    trajectory += p.scalars(as: Float.self)
+                }
+                XCTAssertTrue(p.requiresGrad, "[\(device)] \(name): the parameter stays a leaf")
+                for (got, want) in zip(trajectory, expected.values) {
+                    XCTAssertEqual(Double(got), want, accuracy: 1e-5 * Swift.max(1, Swift.abs(want)), "[\(device)] \(name)")
+                }
+            }
+        }
+    }
+
+    func testAnMLPLearnsAndMovesBetweenDevices() {
+        for device in devices {
+            Tensor.manualSeed(5)
+            let model = Sequential(Linear(2, 16, device: .cpu), Tanh(), Linear(16, 2, device: .cpu))
+            model.to(device)
+            XCTAssertTrue(model.parameters.allSatisfy { $0.device == device && $0.requiresGrad }, "[\(device)]")
+            // Two interleaved classes on a plane: points inside the unit circle or outside.
+            let x = Tensor.uniform([256, 2], low: -1.5, high: 1.5, generator: Generator(seed: 8), device: device)
+            let labels = ((x.square().sum(axis: 1) .< Float(1)).cast(.int32))
+            let optimizer = Adam(model.parameters, learningRate: 0.05)
+            var first: Float = 0, last: Float = 0
+            for step in 0..<150 {
+                let loss = crossEntropy(model(x), labels)
+                if step == 0 { first = loss.item() }
+                last = loss.item()
+                optimizer.zeroGrad()
+                loss.backward()
+                optimizer.step()
+            }
+            XCTAssertLessThan(last, first / 3, "[\(device)] the loss fell from \(first) to \(last)")
+            let accuracy = (model(x).argmax(axis: 1) .== labels).cast(.float32).mean().item()
+            XCTAssertGreaterThan(accuracy, 0.9, "[\(device)] accuracy \(accuracy)")
+        }
+    }
+}
