@@ -79,6 +79,41 @@ def main():
             optimizer.step()
             trajectory.append(p.detach().clone())
         out["optimizers"][name] = enc(torch.stack(trajectory))
+    # Batch norm: two training batches (running statistics), then evaluation; 2d and 1d.
+    norms = {}
+    for name, layer, shape in [("bn2d", torch.nn.BatchNorm2d(3), (4, 3, 2, 5)), ("bn1d", torch.nn.BatchNorm1d(4), (6, 4))]:
+        with torch.no_grad():
+            layer.weight.copy_(torch.rand(layer.weight.shape) + 0.5)
+            layer.bias.copy_(torch.randn(layer.bias.shape))
+        first, second = torch.randn(*shape), torch.randn(*shape) * 2 + 1
+        weight, bias = layer.weight.detach().clone(), layer.bias.detach().clone()
+        layer.train()
+        y1 = layer(first)
+        (y1 * torch.arange(y1.numel()).reshape(y1.shape).sin()).sum().backward()
+        layer(second)
+        layer.eval()
+        norms[name] = {"weight": enc(weight), "bias": enc(bias), "first": enc(first), "second": enc(second),
+                       "train_output": enc(y1), "weight_grad": enc(layer.weight.grad), "bias_grad": enc(layer.bias.grad),
+                       "running_mean": enc(layer.running_mean), "running_var": enc(layer.running_var),
+                       "eval_output": enc(layer(first))}
+    out["batchnorm"] = norms
+    # Schedules over 20 steps.
+    def rates(make, steps=20):
+        p = torch.zeros(1, requires_grad=True)
+        optimizer = torch.optim.SGD([p], lr=0.5, momentum=0.9)
+        scheduler = make(optimizer)
+        lrs, momenta = [], []
+        for _ in range(steps):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            momenta.append(optimizer.param_groups[0]["momentum"])
+            optimizer.step()
+            scheduler.step()
+        return {"lr": enc(torch.tensor(lrs, dtype=torch.float64)), "momentum": enc(torch.tensor(momenta, dtype=torch.float64))}
+    out["schedules"] = {
+        "step": rates(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=6, gamma=0.5)),
+        "cosine": rates(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=0.01)),
+        "one_cycle": rates(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.5, total_steps=20, pct_start=0.25)),
+    }
     path = os.path.join(HERE, "nn.json")
     with open(path, "w") as f:
         json.dump(out, f, separators=(",", ":"))

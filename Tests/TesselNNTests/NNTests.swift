@@ -26,10 +26,17 @@ final class NNTests: XCTestCase {
         let start, centre, scale: Values
         let sgd, sgd_momentum, sgd_nesterov_decay, adam, adam_decay, adamw: Values
     }
+    struct Norm: Decodable {
+        let weight, bias, first, second, train_output, weight_grad, bias_grad, running_mean, running_var, eval_output: Values
+    }
+    struct Rates: Decodable { let lr, momentum: Values }
+    struct Schedules: Decodable { let step, cosine, one_cycle: Rates }
     struct File: Decodable {
         let mlp: MLP
         let losses: Losses
         let optimizers: Optimizers
+        let batchnorm: [String: Norm]
+        let schedules: Schedules
     }
 
     func fixtures() throws -> File {
@@ -154,6 +161,54 @@ final class NNTests: XCTestCase {
             XCTAssertLessThan(last, first / 3, "[\(device)] the loss fell from \(first) to \(last)")
             let accuracy = (model(x).argmax(axis: 1) .== labels).cast(.float32).mean().item()
             XCTAssertGreaterThan(accuracy, 0.9, "[\(device)] accuracy \(accuracy)")
+        }
+    }
+
+    func testBatchNormMatchesPyTorchInTrainingAndEvaluation() throws {
+        let norms = try fixtures().batchnorm
+        for device in devices {
+            for (name, f) in norms.sorted(by: { $0.key < $1.key }) {
+                let layer = BatchNorm(f.weight.shape[0], device: device)
+                layer.load(["weight": f.weight.tensor(device), "bias": f.bias.tensor(device)])
+                XCTAssertEqual(layer.namedParameters.map(\.name), ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"])
+                let y = layer(f.first.tensor(device))
+                assertClose(y, f.train_output, "[\(device)] \(name) training output", tolerance: 1e-4)
+                let waves = Tensor.arange(Float(0), Float(y.count), device: device).sin().reshape(y.shape)
+                (y * waves).sum().backward()
+                assertClose(layer.weight.grad!, f.weight_grad, "[\(device)] \(name) weight grad", tolerance: 1e-4)
+                assertClose(layer.bias.grad!, f.bias_grad, "[\(device)] \(name) bias grad", tolerance: 1e-4)
+                _ = layer(f.second.tensor(device))
+                assertClose(layer.runningMean, f.running_mean, "[\(device)] \(name) running mean", tolerance: 1e-4)
+                assertClose(layer.runningVar, f.running_var, "[\(device)] \(name) running var (unbiased)", tolerance: 1e-4)
+                XCTAssertEqual(layer.batchesTracked.item(as: Int32.self), 2)
+                layer.eval()
+                assertClose(layer(f.first.tensor(device)), f.eval_output, "[\(device)] \(name) evaluation output", tolerance: 1e-4)
+            }
+        }
+    }
+
+    func testDropoutDropsAndScalesOnlyInTraining() {
+        for device in devices {
+            let layer = Dropout(0.25, generator: Generator(seed: 2))
+            let x = Tensor.ones([100, 100], device: device)
+            let y = layer(x).scalars(as: Float.self)
+            let dropped = Float(y.filter { $0 == 0 }.count) / Float(y.count)
+            XCTAssertEqual(dropped, 0.25, accuracy: 0.02, "[\(device)] drop rate")
+            XCTAssertTrue(y.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.75) < 1e-6 }, "[\(device)] kept values are scaled")
+            layer.eval()
+            XCTAssertEqual(layer(x).toArray(), x.toArray(), "[\(device)] identity in evaluation")
+        }
+    }
+
+    func testSchedulesMatchPyTorch() throws {
+        let f = try fixtures().schedules
+        for step in 0..<20 {
+            XCTAssertEqual(Double(stepSchedule(base: 0.5, step: step, stepSize: 6, gamma: 0.5)), f.step.lr.values[step], accuracy: 1e-6)
+            XCTAssertEqual(Double(cosineSchedule(base: 0.5, minimum: 0.01, step: step, total: 20)), f.cosine.lr.values[step], accuracy: 1e-6)
+            // PyTorch's final_div_factor default (1e4); the schedule's own default is fastai's 1e5.
+            let (rate, momentum) = OneCycleSchedule(maximum: 0.5, total: 20, warmup: 0.25, finalDivFactor: 1e4).values(at: step)
+            XCTAssertEqual(Double(rate), f.one_cycle.lr.values[step], accuracy: 1e-6 + 1e-5 * f.one_cycle.lr.values[step], "one-cycle rate \(step)")
+            XCTAssertEqual(Double(momentum), f.one_cycle.momentum.values[step], accuracy: 1e-6, "one-cycle momentum \(step)")
         }
     }
 }
