@@ -114,6 +114,27 @@ def main():
         "cosine": rates(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=0.01)),
         "one_cycle": rates(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.5, total_steps=20, pct_start=0.25)),
     }
+    # Convolutions and pools: forward and gradients of sum(out * sin(arange)).
+    def weighted(y):
+        return (y * torch.arange(y.numel(), dtype=torch.float32).reshape(y.shape).sin()).sum()
+    convs = []
+    for (cin, cout, k, stride, padding, dilation, hw) in [(2, 3, 3, 1, 0, 1, 7), (3, 4, 3, 2, 1, 1, 8), (1, 2, 2, 1, 2, 2, 6)]:
+        layer = torch.nn.Conv2d(cin, cout, k, stride=stride, padding=padding, dilation=dilation)
+        x = torch.randn(2, cin, hw, hw, requires_grad=True)
+        y = layer(x)
+        weighted(y).backward()
+        convs.append({"config": [cin, cout, k, stride, padding, dilation], "weight": enc(layer.weight), "bias": enc(layer.bias),
+                      "x": enc(x), "y": enc(y), "x_grad": enc(x.grad), "weight_grad": enc(layer.weight.grad),
+                      "bias_grad": enc(layer.bias.grad)})
+    pools = []
+    for kind, k, stride, padding in [("max", 2, 2, 0), ("max", 3, 2, 1), ("avg", 2, 2, 0), ("avg", 3, 1, 1)]:
+        x = torch.randn(2, 3, 7, 7, requires_grad=True)
+        pool = (torch.nn.MaxPool2d if kind == "max" else torch.nn.AvgPool2d)(k, stride=stride, padding=padding)
+        y = pool(x)
+        weighted(y).backward()
+        pools.append({"kind": kind, "config": [k, stride, padding], "x": enc(x), "y": enc(y), "x_grad": enc(x.grad)})
+    out["convolutions"] = convs
+    out["pools"] = pools
     path = os.path.join(HERE, "nn.json")
     with open(path, "w") as f:
         json.dump(out, f, separators=(",", ":"))

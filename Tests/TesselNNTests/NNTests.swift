@@ -31,7 +31,18 @@ final class NNTests: XCTestCase {
     }
     struct Rates: Decodable { let lr, momentum: Values }
     struct Schedules: Decodable { let step, cosine, one_cycle: Rates }
+    struct Convolution: Decodable {
+        let config: [Int]
+        let weight, bias, x, y, x_grad, weight_grad, bias_grad: Values
+    }
+    struct Pool: Decodable {
+        let kind: String
+        let config: [Int]
+        let x, y, x_grad: Values
+    }
     struct File: Decodable {
+        let convolutions: [Convolution]
+        let pools: [Pool]
         let mlp: MLP
         let losses: Losses
         let optimizers: Optimizers
@@ -209,6 +220,67 @@ final class NNTests: XCTestCase {
             let (rate, momentum) = OneCycleSchedule(maximum: 0.5, total: 20, warmup: 0.25, finalDivFactor: 1e4).values(at: step)
             XCTAssertEqual(Double(rate), f.one_cycle.lr.values[step], accuracy: 1e-6 + 1e-5 * f.one_cycle.lr.values[step], "one-cycle rate \(step)")
             XCTAssertEqual(Double(momentum), f.one_cycle.momentum.values[step], accuracy: 1e-6, "one-cycle momentum \(step)")
+        }
+    }
+
+    /// sum(y * sin(arange)): the fixtures' loss, so every output element gets its own weight.
+    private func weighted(_ y: Tensor) -> Tensor {
+        (y * Tensor.arange(Float(0), Float(y.count), device: y.device).sin().reshape(y.shape)).sum()
+    }
+
+    func testConvolutionsMatchPyTorch() throws {
+        let cases = try fixtures().convolutions
+        for device in devices {
+            for f in cases {
+                let c = f.config
+                let layer = Conv2d(c[0], c[1], kernelSize: c[2], stride: c[3], padding: c[4], dilation: c[5], device: device)
+                layer.load(["weight": f.weight.tensor(device), "bias": f.bias.tensor(device)])
+                let x = f.x.tensor(device).requiringGrad()
+                let y = layer(x)
+                assertClose(y, f.y, "[\(device)] conv \(c) forward", tolerance: 1e-4)
+                weighted(y).backward()
+                assertClose(x.grad!, f.x_grad, "[\(device)] conv \(c) input grad", tolerance: 1e-4)
+                assertClose(layer.weight.grad!, f.weight_grad, "[\(device)] conv \(c) weight grad", tolerance: 1e-4)
+                assertClose(layer.bias!.grad!, f.bias_grad, "[\(device)] conv \(c) bias grad", tolerance: 1e-4)
+            }
+        }
+    }
+
+    func testPoolsMatchPyTorch() throws {
+        let cases = try fixtures().pools
+        for device in devices {
+            for f in cases {
+                let c = f.config
+                let pool: Lambda = f.kind == "max" ? MaxPool2d(c[0], stride: c[1], padding: c[2]) : AvgPool2d(c[0], stride: c[1], padding: c[2])
+                let x = f.x.tensor(device).requiringGrad()
+                let y = pool(x)
+                assertClose(y, f.y, "[\(device)] \(f.kind) pool \(c) forward")
+                weighted(y).backward()
+                assertClose(x.grad!, f.x_grad, "[\(device)] \(f.kind) pool \(c) grad", tolerance: 1e-4)
+            }
+        }
+    }
+
+    func testTheIssuesSmallCNNRunsAStep() {
+        for device in devices {
+            let model = Sequential(Conv2d(1, 32, kernelSize: 3, device: device), ReLU(), MaxPool2d(2),
+                                   Conv2d(32, 64, kernelSize: 3, device: device), ReLU(), MaxPool2d(2),
+                                   Flatten(), Linear(1600, 10, device: device))
+            XCTAssertEqual(model.namedParameters.map(\.name), ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias"])
+            let x = Tensor.randn([4, 1, 28, 28], device: device), labels = Tensor([1, 7, 3, 0] as [Int32], device: device)
+            let optimizer = SGD(model.parameters, learningRate: 0.01, momentum: 0.9)
+            let first = crossEntropy(model(x), labels)
+            XCTAssertEqual(model(x).shape, [4, 10])
+            first.backward()
+            optimizer.step()
+            optimizer.zeroGrad()
+            for _ in 0..<5 {
+                let loss = crossEntropy(model(x), labels)
+                loss.backward()
+                optimizer.step()
+                optimizer.zeroGrad()
+            }
+            XCTAssertLessThan(crossEntropy(model(x), labels).item(), first.item(), "[\(device)] the CNN's loss falls")
         }
     }
 }

@@ -1,0 +1,43 @@
+import Tessel
+
+/// 2-D convolution of [N, C, H, W] images, as `nn.Conv2d` (stride, zero padding, dilation):
+/// im2col and the GEMM kernel. The windows ([N, C, KH*KW, OH, OW]) become rows of a
+/// [N*OH*OW, C*KH*KW] matrix multiplied by the weight [out, C, KH, KW] seen as [out, C*KH*KW],
+/// with the bias added in the GEMM's epilogue. Initialised as PyTorch does (both uniform in
+/// +-1/sqrt(C * KH * KW)) from `generator`.
+public final class Conv2d: Module {
+    public var weight: Tensor
+    public var bias: Tensor?
+    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+    public var isTraining = true
+
+    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                dilation: Int = 1, bias: Bool = true, generator: Generator = .default, device: Device = .default) {
+        kernel = (kernelSize, kernelSize)
+        self.stride = (stride, stride)
+        self.padding = (padding, padding)
+        self.dilation = (dilation, dilation)
+        let bound = 1 / Float(inputChannels * kernelSize * kernelSize).squareRoot()
+        weight = Tensor.uniform([outputChannels, inputChannels, kernelSize, kernelSize], low: -bound, high: bound,
+                                generator: generator, device: device).requiringGrad()
+        self.bias = bias ? Tensor.uniform([outputChannels], low: -bound, high: bound, generator: generator, device: device)
+            .requiringGrad() : nil
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let channels = weight.shape[1], outputs = weight.shape[0]
+        if x.rank != 4 || x.shape[1] != channels { fatalError("Conv2d: input \(x.shape) does not have \(channels) channels") }
+        let (windows, height, width) = slidingWindows(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation, op: "Conv2d")
+        let batch = x.shape[0]
+        // [N, C, K, OH, OW] -> [N, OH, OW, C, K] -> rows of C*K (channel-major, as the weight's).
+        let columns = windows.permute(0, 3, 4, 1, 2).reshape([batch * height * width, channels * kernel.0 * kernel.1])
+        let flatWeight = weight.reshape([outputs, -1]).T
+        let product = bias.map { Tensor.addmm($0, columns, flatWeight) } ?? columns.matmul(flatWeight)
+        return product.reshape([batch, height, width, outputs]).permute(0, 3, 1, 2)
+    }
+
+    public func updateParameters(_ transform: (String, Tensor) -> Tensor) {
+        weight = transform("weight", weight)
+        if let bias { self.bias = transform("bias", bias) }
+    }
+}
