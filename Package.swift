@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TesselNN", dependencies: ["Tessel"]),
         .executableTarget(
             name: "tessel",
-            dependencies: ["Tessel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tessel", "TesselNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TesselTests", dependencies: ["Tessel"]),
         .testTarget(name: "TesselNNTests", dependencies: ["TesselNN"]),

@@ -63,11 +63,32 @@ OVERHEAD_CALLS = 1000
 
 
 def torch_worker(args):
-    """Child process under /usr/bin/python3: PyTorch eager per-call times of the overhead cases,
-    printed as {"overhead|name [shape]": seconds per call}."""
+    """Child process under /usr/bin/python3: PyTorch eager times of the overhead cases (one
+    thread, seconds per call) and of the training steps (Tessel's thread count), printed as
+    {"family|shape": seconds}."""
     import torch
-    torch.set_num_threads(1)
     results = {}
+    if "train-step" in args.families:
+        torch.set_num_threads(args.threads)
+        nn = torch.nn
+        steps = [("mlp 784-100-10 batch 128", (128, 784), lambda: nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))),
+                 ("cnn batch 128", (128, 1, 28, 28), lambda: nn.Sequential(
+                     nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                     nn.Flatten(), nn.Linear(1600, 10)))]
+        for name, shape, make in steps:
+            model = make()
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            x, labels = torch.randn(*shape), torch.randint(0, 10, (shape[0],))
+            def step(model=model, optimizer=optimizer, x=x, labels=labels):
+                loss = torch.nn.functional.cross_entropy(model(x), labels)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            results[f"train-step|{name}"] = time_call(step, args.budget)
+    if "overhead" not in args.families:
+        print(json.dumps({"results": results, "info": {"torch": torch.__version__}}))
+        return
+    torch.set_num_threads(1)
     for shape in [(128, 100), (4,)]:
         label = ",".join(map(str, shape))
         a, b, row = torch.rand(shape), torch.rand(shape), torch.rand(shape[-1:])
@@ -89,8 +110,9 @@ def run_torch(args):
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         env.pop(key, None)
     env["LD_LIBRARY_PATH"] = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
-    env["OMP_NUM_THREADS"] = "1"
-    command = ["/usr/bin/python3", __file__, "--torch-worker", "--budget", str(args.budget)]
+    env["OMP_NUM_THREADS"] = str(args.threads)
+    command = ["/usr/bin/python3", __file__, "--torch-worker", "--budget", str(args.budget), "--ops", ",".join(args.families),
+               "--threads", str(args.threads)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit("compare.py: PyTorch did not run (`apt-get install python3-torch libopenblas0-pthread`):\n" + done.stderr)
@@ -175,6 +197,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of the whole comparison (median ratio)")
     parser.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("TESSEL_CPU_THREADS", os.cpu_count())),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.families = args.ops.split(",")
     args.gemm_shapes = parse_shapes(args.sizes)
@@ -204,10 +228,11 @@ def main():
                 numpy = run_numpy(args, threads)
                 found[name] = [numpy["results"]]
                 labels[name] = (f"NumPy {numpy['info']['numpy']} ({threads} threads), BLAS: {numpy['info']['blas']}", [])
-                if "overhead" in args.families:
+                if "overhead" in args.families or "train-step" in args.families:
                     torch = run_torch(args)
                     found[name][0].update(torch["results"])
-                    labels[name] = (labels[name][0], [f"overhead: PyTorch {torch['info']['torch']} eager, 1 thread, per call"])
+                    labels[name] = (labels[name][0], [f"overhead: PyTorch {torch['info']['torch']} eager, 1 thread, per call; "
+                                                      f"train-step: the same step in PyTorch, {threads} threads"])
             elif "gemm" in args.families:
                 index = int(name.split(":")[1])
                 found[name] = [run_clblast(index, args.gemm_shapes)]

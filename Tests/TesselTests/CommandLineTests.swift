@@ -55,6 +55,15 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    func testTrainStepFamilyRunsBothModelsOnEveryDevice() throws {
+        let (status, output) = try run(["bench", "--ops", "train-step", "--budget", "0.01"])
+        XCTAssertEqual(status, 0, output)
+        for step in ["mlp 784-100-10 batch 128", "cnn batch 128"] {
+            XCTAssertTrue(output.split(separator: "\n").contains { $0.contains(step) && $0.contains("GFLOP/s") }, "no \(step) row in:\n\(output)")
+        }
+        XCTAssertFalse(output.contains("WRONG"), "a device's step differs from the CPU's:\n\(output)")
+    }
+
     func testBadTesselDeviceIsAnErrorNamingTheDevices() throws {
         let (status, output) = try run(["devices"], environment: ["TESSEL_DEVICE": "opencl:9"])
         XCTAssertNotEqual(status, 0, output)

@@ -1,4 +1,5 @@
 import Tessel
+import TesselNN
 
 /// One benchmark: a kernel family at one shape, with the work it does per run.
 struct BenchCase {
@@ -17,10 +18,13 @@ struct BenchCase {
     /// Calls of `operation` per timed run: the dispatch-overhead family times a loop of small
     /// calls (synchronised once at the end) and reports the time per call.
     var callsPerRun = 1
+    /// For cases with state (a model and its optimizer): makes it on a device and returns one
+    /// run, which gives the tensor to check. Used instead of `inputs` and `operation`.
+    var makeRun: ((Device) -> () -> Tensor)? = nil
 
-    /// GEMM reports GFLOP/s; the overhead family microseconds per call; every other family is
-    /// memory-bound and reports GB/s.
-    var isComputeBound: Bool { family == "gemm" }
+    /// GEMM and training steps report GFLOP/s; the overhead family microseconds per call;
+    /// every other family is memory-bound and reports GB/s.
+    var isComputeBound: Bool { family == "gemm" || family == "train-step" }
     var isOverhead: Bool { callsPerRun > 1 }
     /// Transfers move data rather than compute it: nothing to check against the CPU backend.
     var isCheckable: Bool { family != "transfer" }
@@ -28,6 +32,10 @@ struct BenchCase {
     /// The inputs on `device` and the closure that runs the operation on them.
     func prepare(_ device: Device) -> () -> Void {
         Tensor.manualSeed(1)
+        if let makeRun {
+            let run = makeRun(device)
+            return { _ = run() }
+        }
         let made = inputs(device)
         let calls = callsPerRun
         return {
@@ -38,10 +46,13 @@ struct BenchCase {
     /// Largest difference between this operation on `device` and on the CPU backend, relative
     /// to the largest magnitude of the CPU result (so a GEMM with long sums is judged fairly).
     func relativeErrorAgainstCPU(on device: Device) -> Float {
-        Tensor.manualSeed(1)
-        let reference = operation(inputs(.cpu), .cpu).scalars(as: Float.self)
-        Tensor.manualSeed(1)
-        let result = operation(inputs(device), device).to(.cpu).scalars(as: Float.self)
+        func once(_ device: Device) -> Tensor {
+            Tensor.manualSeed(1)
+            if let makeRun { return makeRun(device)() }
+            return operation(inputs(device), device)
+        }
+        let reference = once(.cpu).scalars(as: Float.self)
+        let result = once(device).to(.cpu).scalars(as: Float.self)
         guard reference.count == result.count else { return .infinity }
         let scale = reference.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
         let worst = zip(reference, result).reduce(Float(0)) { worst, pair in
@@ -53,11 +64,11 @@ struct BenchCase {
 
 /// The families `tessel bench` knows, and the cases for each at the requested sizes.
 enum BenchSuite {
-    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transpose", "transfer", "overhead"]
+    static let families = ["gemm", "unary", "add", "broadcast", "sum", "softmax", "transpose", "transfer", "overhead", "train-step"]
 
-    /// The families run when `--ops` is not given: `overhead` measures dispatch, not kernels,
-    /// and is asked for by name.
-    static let defaultFamilies = families.filter { $0 != "overhead" }
+    /// The families run when `--ops` is not given: `overhead` measures dispatch and
+    /// `train-step` whole training steps, not kernels; both are asked for by name.
+    static let defaultFamilies = families.filter { $0 != "overhead" && $0 != "train-step" }
 
     /// Default GEMM shapes: squares, and the shapes an MNIST MLP runs (batch 128).
     static let defaultGemmShapes: [(Int, Int, Int)] = [
@@ -78,9 +89,44 @@ enum BenchSuite {
             case "transpose": return elementCounts.map(transpose)
             case "transfer": return elementCounts.flatMap { [upload($0), download($0)] }
             case "overhead": return overhead
+            case "train-step": return trainSteps
             default: return []
             }
         }
+    }
+
+    /// One training step (forward, cross-entropy, backward, SGD with momentum) at batch 128 of
+    /// the MLP (784-100-10) and small CNN, from the same seeded model on every device.
+    static var trainSteps: [BenchCase] {
+        func step(_ name: String, input: [Int], flops: Double, _ makeModel: @escaping (Device) -> any Module) -> BenchCase {
+            BenchCase(family: "train-step", shape: name, flops: flops, bytes: 0, inputs: { _ in [] }, operation: { x, _ in x[0] },
+                      makeRun: { device in
+                          let model = makeModel(device)
+                          let optimizer = SGD(model.parameters, learningRate: 0.01, momentum: 0.9)
+                          let x = Tensor.randn(input, generator: Generator(seed: 2), device: device)
+                          let labels = Tensor.randint(0, 10, [input[0]], generator: Generator(seed: 3), device: device)
+                          return {
+                              let loss = crossEntropy(model(x), labels)
+                              optimizer.zeroGrad()
+                              loss.backward()
+                              optimizer.step()
+                              return loss.detach()
+                          }
+                      })
+        }
+        return [
+            // 3 GEMMs per layer (forward, two gradients): 6 * batch * (784 * 100 + 100 * 10).
+            step("mlp 784-100-10 batch 128", input: [128, 784], flops: 6 * 128 * (784 * 100 + 100 * 10)) { device in
+                Sequential(Linear(784, 100, generator: Generator(seed: 1), device: device), ReLU(),
+                           Linear(100, 10, generator: Generator(seed: 1), device: device))
+            },
+            // Per conv 6 * batch * outputs * (C * 9) per output position.
+            step("cnn batch 128", input: [128, 1, 28, 28], flops: 6 * 128 * (26 * 26 * 32 * 9 + 11 * 11 * 64 * 32 * 9 + 1600 * 10)) { device in
+                Sequential(Conv2d(1, 32, kernelSize: 3, generator: Generator(seed: 1), device: device), ReLU(), MaxPool2d(2),
+                           Conv2d(32, 64, kernelSize: 3, generator: Generator(seed: 1), device: device), ReLU(), MaxPool2d(2),
+                           Flatten(), Linear(1600, 10, generator: Generator(seed: 1), device: device))
+            },
+        ]
     }
 
     /// Calls per timed run of an overhead case.
