@@ -284,3 +284,21 @@ final class NNTests: XCTestCase {
         }
     }
 }
+
+/// The README's TesselNN example, as written there (with a small batch).
+final class ReadmeNNExampleTests: XCTestCase {
+    func testReadmeExample() {
+        Device.withDefault(.cpu) {
+            let images = Tensor.randn([2, 1, 28, 28]), labels = Tensor([3, 7] as [Int32])
+            let model = Sequential(Conv2d(1, 32, kernelSize: 3), ReLU(), MaxPool2d(2),
+                                   Conv2d(32, 64, kernelSize: 3), ReLU(), MaxPool2d(2),
+                                   Flatten(), Linear(1600, 10))
+            let optimizer = SGD(model.parameters, learningRate: 0.01, momentum: 0.9)
+            let loss = crossEntropy(model(images), labels)
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+            XCTAssertEqual(model.namedParameters.map(\.name), ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias"])
+        }
+    }
+}
