@@ -150,6 +150,32 @@ final class NNTests: XCTestCase {
         }
     }
 
+    /// After the first step the optimizers' state exists and every later step reuses pooled
+    /// blocks: no new device allocations, no growth in live bytes.
+    func testOptimizerStepsKeepMemoryFlat() throws {
+        for device in devices {
+            let backend = try device.backend()
+            let model = Sequential(Linear(50, 20, device: device), ReLU(), Linear(20, 5, device: device))
+            let x = Tensor.randn([32, 50], device: device), labels = Tensor.randint(0, 5, [32], device: device)
+            for optimizer in [SGD(model.parameters, learningRate: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4),
+                              Adam(model.parameters, learningRate: 1e-3, weightDecay: 1e-4)] as [any Optimizer] {
+                func step() {
+                    let loss = crossEntropy(model(x), labels)
+                    optimizer.zeroGrad()
+                    loss.backward()
+                    optimizer.step()
+                }
+                for _ in 0..<5 { step() }
+                _ = model.parameters[0].scalars(as: Float.self)
+                let before = backend.memoryStats
+                for _ in 0..<200 { step() }
+                _ = model.parameters[0].scalars(as: Float.self)
+                XCTAssertEqual(backend.memoryStats.deviceAllocations, before.deviceAllocations, "[\(device)] \(type(of: optimizer))")
+                XCTAssertEqual(backend.memoryStats.activeBytes, before.activeBytes, "[\(device)] \(type(of: optimizer))")
+            }
+        }
+    }
+
     func testAnMLPLearnsAndMovesBetweenDevices() {
         for device in devices {
             Tensor.manualSeed(5)

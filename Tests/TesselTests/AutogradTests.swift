@@ -131,7 +131,7 @@ final class AutogradTests: XCTestCase {
             let x = Tensor(Float(3), device: device).requiringGrad()
             x.square().backward()
             XCTAssertEqual(x.grad?.item(), 6, "[\(device)] d/dx x^2 at 3")
-            let v = Tensor([3, 4, 10] as [Float], device: device).requiringGrad()
+            let v = Tensor([3, 4, 10] as [Float], device: device, requiresGrad: true)
             v.square().sum().backward()
             XCTAssertEqual(v.grad?.toArray(), [6, 8, 20], "[\(device)] grad of sum(x^2) at [3, 4, 10]")
 
@@ -151,6 +151,18 @@ final class AutogradTests: XCTestCase {
             let after = (predict(params) - speed).square().mean().item()
             XCTAssertTrue(params.requiresGrad, "[\(device)] the update keeps the leaf")
             XCTAssertLessThan(after, before / 5, "[\(device)] the fit's loss fell from \(before) to \(after)")
+        }
+    }
+
+    func testRequiresGradInitialisers() throws {
+        forEachDevice { device in
+            let nested = Tensor([[1, 2], [3, 4]] as [[Float]], device: device, requiresGrad: true)
+            let shaped = try! Tensor([1, 2, 3, 4] as [Float], shape: [2, 2], device: device, requiresGrad: true)
+            let plain = Tensor([1, 2] as [Float], device: device, requiresGrad: false)
+            XCTAssertTrue(nested.requiresGrad && shaped.requiresGrad)
+            XCTAssertFalse(plain.requiresGrad)
+            (nested * shaped).sum().backward()
+            XCTAssertEqual(nested.grad?.toArray(), [1, 2, 3, 4], "[\(device)]")
         }
     }
 

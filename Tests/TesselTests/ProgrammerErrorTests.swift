@@ -113,6 +113,8 @@ final class ProgrammerErrorTests: XCTestCase {
                 func record(_ record: OpRecord) { inputs.withLock { $0 += record.inputs } }
             }
             let keep = Keep()
+            // The second use of a value caches it as a shared constant.
+            _ = Tensor([1] as [Float], device: .cpu) * 5
             _ = Tensor.observingOps(keep) { Tensor([1] as [Float], device: .cpu) * 5 }
             var constant = keep.inputs.withLock { $0 }.first { $0.rank == 0 }!
             constant += 1

@@ -112,3 +112,24 @@ private struct Backpropagation {
         }
     }
 }
+
+extension Tensor {
+    /// A 1-D leaf: `Tensor([1, 2, 3] as [Float], requiresGrad: true)`, as PyTorch's
+    /// `torch.tensor(..., requires_grad=True)`.
+    public init<S: TensorScalar>(_ scalars: [S], device: Device = .default, requiresGrad: Bool) {
+        let values = Tensor(scalars, device: device)
+        self = requiresGrad ? values.requiringGrad() : values
+    }
+
+    /// A leaf of `shape` from row-major `scalars`.
+    public init<S: TensorScalar>(_ scalars: [S], shape: [Int], device: Device = .default, requiresGrad: Bool) throws(TesselError) {
+        let values = try Tensor(scalars, shape: shape, device: device)
+        self = requiresGrad ? values.requiringGrad() : values
+    }
+
+    /// A leaf from nested arrays.
+    public init<Element: TensorLiteral>(_ nested: [[Element]], device: Device = .default, requiresGrad: Bool) {
+        let values = Tensor(nested, device: device)
+        self = requiresGrad ? values.requiringGrad() : values
+    }
+}

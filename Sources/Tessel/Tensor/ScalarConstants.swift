@@ -4,7 +4,7 @@ import Synchronization
 /// per device, dtype and value: a training step uses the same few every iteration, and each
 /// fresh one cost an allocation and, on OpenCL, a fill kernel.
 ///
-/// A cached constant is shared, so its storage is frozen: an observer that is handed one as an
+/// A value is cached from its second request. A cached constant is shared, so its storage is frozen: an observer that is handed one as an
 /// op's input and tries to write into it stops with a message instead of changing every later
 /// `x * 2`.
 enum ScalarConstants {
@@ -14,21 +14,33 @@ enum ScalarConstants {
         let bits: UInt32
     }
 
-    /// Distinct constants kept; past it the cache starts over (a loop over many values, such
-    /// as a learning-rate schedule, should not grow memory).
+    /// Distinct constants kept; past it the cache starts over.
     private static let capacity = 256
-    private static let cache = Mutex<[Key: Tensor]>([:])
+
+    private struct State {
+        var cache: [Key: Tensor] = [:]
+        /// Values asked for once: a value is cached from its second request, so values that
+        /// change every step (Adam's bias corrections, a schedule's rate) are made fresh from
+        /// the pool and never pile up in the cache.
+        var seen: Set<Key> = []
+    }
+    private static let state = Mutex(State())
 
     static func tensor(bits: UInt32, dtype: DType, device: Device) -> Tensor {
         let key = Key(device: device, dtype: dtype, bits: bits)
-        if let cached = cache.withLock({ $0[key] }) { return cached }
+        let (cached, repeated) = state.withLock { state -> (Tensor?, Bool) in
+            if let cached = state.cache[key] { return (cached, true) }
+            if state.seen.count >= 4 * capacity { state.seen.removeAll(keepingCapacity: true) }
+            return (nil, !state.seen.insert(key).inserted)
+        }
+        if let cached { return cached }
         let made = Tensor.filled([], dtype: dtype, bits: bits, device: device)
         // A constant made while the device was full carries the failure: never keep it.
-        guard made.storage.failure == nil else { return made }
+        guard repeated, made.storage.failure == nil else { return made }
         made.storage.freeze()
-        cache.withLock { table in
-            if table.count >= capacity { table.removeAll(keepingCapacity: true) }
-            table[key] = made
+        state.withLock { state in
+            if state.cache.count >= capacity { state.cache.removeAll(keepingCapacity: true) }
+            state.cache[key] = made
         }
         return made
     }

@@ -3,7 +3,9 @@ import Tessel
 
 /// Updates parameters in place from their gradients, as `torch.optim`'s optimizers. Steps run
 /// without recording, allocate their state once (on the first step), and keep each parameter
-/// the same leaf.
+/// the same leaf. Values that change from step to step (a scheduled rate, Adam's bias
+/// corrections) enter as one 0-d tensor per step and device, not as Swift scalars, which the
+/// tensor layer would cache as constants.
 public protocol Optimizer: AnyObject {
     /// The learning rate (schedules set it between steps).
     var learningRate: Float { get set }
@@ -33,6 +35,7 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
+        let rate = StepScalars(learningRate)
         Tensor.withoutGrad {
             for (index, parameter) in parameters.enumerated() {
                 guard var update = parameter.grad else { continue }
@@ -48,7 +51,7 @@ public final class SGD: Optimizer {
                     update = nesterov ? update + velocity * momentum : velocity
                 }
                 var target = parameter
-                target -= update * learningRate
+                target -= update * rate.on(parameter.device)
             }
         }
     }
@@ -81,13 +84,17 @@ public final class Adam: Optimizer {
 
     public func step() {
         steps += 1
-        let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(steps))), correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(steps)))
+        let correction1 = 1 - Foundation.pow(Double(beta1), Double(steps)), correction2 = 1 - Foundation.pow(Double(beta2), Double(steps))
+        // update = lr / c1 * m / (sqrt(v) / sqrt(c2) + eps), as PyTorch computes it.
+        let stepSize = StepScalars(Float(Double(learningRate) / correction1))
+        let rootCorrection = StepScalars(Float(correction2.squareRoot()))
+        let decay = StepScalars(1 - learningRate * weightDecay)
         Tensor.withoutGrad {
             for (index, parameter) in parameters.enumerated() {
                 guard var gradient = parameter.grad else { continue }
                 var target = parameter
                 if weightDecay != 0 {
-                    if decoupledWeightDecay { target *= 1 - learningRate * weightDecay } else { gradient = gradient + parameter * weightDecay }
+                    if decoupledWeightDecay { target *= decay.on(parameter.device) } else { gradient = gradient + parameter * weightDecay }
                 }
                 if moments[index] == nil {
                     moments[index] = (Tensor.zeros(parameter.shape, device: parameter.device),
@@ -98,7 +105,7 @@ public final class Adam: Optimizer {
                 first += gradient * (1 - beta1)
                 second *= beta2
                 second += gradient.square() * (1 - beta2)
-                target -= (first / correction1) / ((second / correction2).sqrt() + epsilon) * learningRate
+                target -= first * stepSize.on(parameter.device) / (second.sqrt() / rootCorrection.on(parameter.device) + epsilon)
             }
         }
     }
@@ -110,4 +117,19 @@ public final class Adam: Optimizer {
 public func AdamW(_ parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
                   epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
     Adam(parameters, learningRate: learningRate, betas: betas, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true)
+}
+
+/// A value of one optimizer step as a 0-d tensor on each device that asks for it.
+private final class StepScalars {
+    let value: Float
+    private var tensors: [Device: Tensor] = [:]
+
+    init(_ value: Float) { self.value = value }
+
+    func on(_ device: Device) -> Tensor {
+        if let tensor = tensors[device] { return tensor }
+        let made = Tensor(value, device: device)
+        tensors[device] = made
+        return made
+    }
 }
