@@ -1,9 +1,9 @@
 import Tessel
 
 /// 2-D convolution of [N, C, H, W] images, as `nn.Conv2d` (stride, zero padding, dilation):
-/// im2col and the GEMM kernel. The windows ([N, C, KH*KW, OH, OW]) become rows of a
-/// [N*OH*OW, C*KH*KW] matrix multiplied by the weight [out, C, KH, KW] seen as [out, C*KH*KW],
-/// with the bias added in the GEMM's epilogue. Initialised as PyTorch does (both uniform in
+/// im2col and the GEMM kernel. The window views, each seen as [N, OH, OW, C], are stacked
+/// along a last axis (one copy) into rows of a [N*OH*OW, C*KH*KW] matrix, multiplied by the
+/// weight [out, C, KH, KW] seen as [out, C*KH*KW], with the bias added in the GEMM's epilogue. Initialised as PyTorch does (both uniform in
 /// +-1/sqrt(C * KH * KW)) from `generator`.
 public final class Conv2d: Module {
     public var weight: Tensor
@@ -29,8 +29,9 @@ public final class Conv2d: Module {
         if x.rank != 4 || x.shape[1] != channels { fatalError("Conv2d: input \(x.shape) does not have \(channels) channels") }
         let (windows, height, width) = slidingWindows(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation, op: "Conv2d")
         let batch = x.shape[0]
-        // [N, C, K, OH, OW] -> [N, OH, OW, C, K] -> rows of C*K (channel-major, as the weight's).
-        let columns = windows.permute(0, 3, 4, 1, 2).reshape([batch * height * width, channels * kernel.0 * kernel.1])
+        // [N, OH, OW, C, K]: rows of C*K, channel-major as the weight's, and already contiguous.
+        let columns = Tensor.stack(windows.map { $0.permute(0, 2, 3, 1) }, axis: 4)
+            .reshape([batch * height * width, channels * kernel.0 * kernel.1])
         let flatWeight = weight.reshape([outputs, -1]).T
         let product = bias.map { Tensor.addmm($0, columns, flatWeight) } ?? columns.matmul(flatWeight)
         return product.reshape([batch, height, width, outputs]).permute(0, 3, 1, 2)

@@ -1,11 +1,12 @@
 import Tessel
 
 /// The sliding windows of an image batch: `x` [N, C, H, W] zero-padded, then for each kernel
-/// position (kh, kw) the strided view of the inputs it meets, stacked as [N, C, KH * KW, OH,
-/// OW]. Built from slices, a stack and a pad, each with a gradient rule on the device, so
-/// convolutions and pools differentiate without a rule of their own.
+/// position (kh, kw), in row-major order, the strided view [N, C, OH, OW] of the inputs it
+/// meets. Built from slices and a pad, each with a gradient rule on the device, so
+/// convolutions and pools differentiate without a rule of their own; callers stack the views
+/// in the memory order they need (one copy).
 func slidingWindows(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
-                    op: String) -> (windows: Tensor, outputHeight: Int, outputWidth: Int) {
+                    op: String) -> (windows: [Tensor], outputHeight: Int, outputWidth: Int) {
     if x.rank != 4 { fatalError("\(op): expects [N, C, H, W], got \(x.shape)") }
     let padded = padding == (0, 0) ? x : x.pad([(0, 0), (0, 0), (padding.0, padding.0), (padding.1, padding.1)])
     let height = padded.shape[2], width = padded.shape[3]
@@ -23,5 +24,5 @@ func slidingWindows(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding
                                         .range(start: left, end: left + (outputWidth - 1) * stride.1 + 1, step: stride.1)]))
         }
     }
-    return (Tensor.stack(slices, axis: 2), outputHeight, outputWidth)
+    return (slices, outputHeight, outputWidth)
 }
