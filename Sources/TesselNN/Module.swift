@@ -37,16 +37,19 @@ extension Module {
     /// Evaluation mode.
     public func eval() { isTraining = false }
 
-    /// The module with every parameter moved to `device` (new leaves there; gradients reset).
+    /// The module with every parameter moved to `device`: new leaves there (gradients reset),
+    /// so make the optimizer after moving the model. Parameters already there stay as they are.
     public func to(_ device: Device) {
         updateParameters { _, parameter in
+            guard parameter.device != device else { return parameter }
             let moved = parameter.to(device).detach()
             return parameter.requiresGrad ? moved.requiringGrad() : moved
         }
     }
 
-    /// Loads parameters by name (a PyTorch `state_dict`'s names); every name must be known
-    /// and every shape match.
+    /// Loads parameters by name (a PyTorch `state_dict`'s names) into the module's own
+    /// tensors, in place (converted to their dtype and device), so an optimizer made before
+    /// keeps updating them; every name must be known and every shape match.
     public func load(_ values: [String: Tensor]) {
         var used = 0
         updateParameters { name, parameter in
@@ -55,8 +58,9 @@ extension Module {
                 fatalError("load: \(name) has shape \(value.shape), the module's is \(parameter.shape)")
             }
             used += 1
-            let copied = value.to(parameter.device).contiguous().detach()
-            return parameter.requiresGrad ? copied.clone().requiringGrad() : copied.clone()
+            var target = parameter
+            Tensor.withoutGrad { target.copy(from: value.to(parameter.device)) }
+            return parameter
         }
         if used != values.count { fatalError("load: \(values.count - used) names match no parameter of the module") }
     }

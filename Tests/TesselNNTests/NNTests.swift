@@ -176,6 +176,33 @@ final class NNTests: XCTestCase {
         }
     }
 
+    func testLoadKeepsTheParametersAnOptimizerHolds() {
+        for device in devices {
+            let layer = Linear(3, 2, device: device)
+            let optimizer = SGD(layer.parameters, learningRate: 0.5)
+            layer.load(["weight": Tensor.zeros([2, 3], device: .cpu), "bias": Tensor([1, 2] as [Int32], device: .cpu)])
+            XCTAssertEqual(layer.bias!.toArray(), [1, 2], "[\(device)] int32 values converted, moved to the device")
+            XCTAssertEqual(layer.bias!.device, device)
+            layer(Tensor.ones([1, 3], device: device)).sum().backward()
+            optimizer.step()
+            XCTAssertEqual(layer.bias!.toArray(), [0.5, 1.5], "[\(device)] the optimizer made before load still updates the loaded bias")
+        }
+    }
+
+    func testBinaryLossesAtTheirEdges() {
+        for device in devices {
+            let logits = Tensor.zeros([4], device: device).requiringGrad()
+            let targets = Tensor([1, 0, 1, 1] as [Float], device: device)
+            binaryCrossEntropyWithLogits(logits, targets).backward()
+            XCTAssertEqual(logits.grad?.toArray(), [-0.125, 0.125, -0.125, -0.125], "[\(device)] (sigmoid(0) - t) / n at logits 0")
+            let p = Tensor([0, 1, 0.5] as [Float], device: device).requiringGrad()
+            let loss = binaryCrossEntropy(p, Tensor([1, 0, 1] as [Float], device: device))
+            XCTAssertEqual(loss.item(), Float((100 + 100 + Foundation.log(2.0)) / 3), accuracy: 1e-4, "[\(device)] log clamped at -100")
+            loss.backward()
+            XCTAssertTrue(p.grad!.toArray().allSatisfy(\.isFinite), "[\(device)] finite gradient at p = 0 and 1: \(p.grad!.toArray())")
+        }
+    }
+
     func testAnMLPLearnsAndMovesBetweenDevices() {
         for device in devices {
             Tensor.manualSeed(5)

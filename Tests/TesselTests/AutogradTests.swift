@@ -103,6 +103,10 @@ final class AutogradTests: XCTestCase {
             assertGradient("indexSelect repeated", shape: [4, 2], device: device) { $0.indexSelect(axis: 0, indices: Tensor([3, 0, 3] as [Int32], device: device)) }
             let base = Tensor.zeros([3, 4], device: device)
             assertGradient("scatterAdd source", shape: [3, 2], device: device) { base.scatterAdd(axis: 1, index: index, source: $0) }
+            let corner = Tensor([[1, 0], [0, 1]] as [[Int32]], device: device)
+            assertGradient("scatterAdd with an index smaller than the base", shape: [2, 2], device: device) {
+                base.scatterAdd(axis: 0, index: corner, source: $0)
+            }
             assertGradient("scatterAdd base", shape: [3, 4], device: device) { $0.scatterAdd(axis: 1, index: index, source: Tensor.ones([3, 2], device: device)) }
             if let other = Device.all.first(where: { $0 != device }) {
                 assertGradient("to another device", shape: [2, 3], device: device) { $0.to(other).exp().to(device) }
@@ -151,6 +155,14 @@ final class AutogradTests: XCTestCase {
             let after = (predict(params) - speed).square().mean().item()
             XCTAssertTrue(params.requiresGrad, "[\(device)] the update keeps the leaf")
             XCTAssertLessThan(after, before / 5, "[\(device)] the fit's loss fell from \(before) to \(after)")
+        }
+    }
+
+    func testPowAtZeroBaseAndExponentIsFinite() {
+        forEachDevice { device in
+            let a = Tensor([0, 2] as [Float], device: device, requiresGrad: true)
+            a.pow(Tensor([0, 3] as [Float], device: device)).sum().backward()
+            XCTAssertEqual(a.grad?.toArray(), [0, 12], "[\(device)] d/da a^0 at 0 is 0, not NaN")
         }
     }
 

@@ -102,6 +102,20 @@ final class ProgrammerErrorTests: XCTestCase {
                 Tensor.withoutGrad { y += 1 }
                 z.sum().backward()
             },
+            Case("saved output written in place", expect: "backward: exp saved a tensor of shape [2] at version 0, and it is now at version 1") {
+                let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                let y = x.exp()
+                Tensor.withoutGrad {
+                    var written = y
+                    written += 1
+                }
+                y.sum().backward()
+            },
+            Case("fill of a recorded tensor", expect: "full: an in-place write into a tensor that requires grad is not differentiable") {
+                let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                var t = x.relu()
+                t.fill(0)
+            },
             Case("in-place op recorded", expect: "add: an in-place write into a tensor that requires grad is not differentiable") {
                 var w = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
                 w += 1

@@ -29,6 +29,7 @@ final class GradNode: Sendable {
         var inputs: [Tensor]
         var versions: [Int]
         var output: Tensor?
+        var outputVersion: Int
         var released = false
     }
 
@@ -36,7 +37,7 @@ final class GradNode: Sendable {
         self.op = op
         self.device = device
         sequence = Tapes.nextSequence()
-        state = Mutex(State(inputs: inputs, versions: inputs.map(\.version), output: output))
+        state = Mutex(State(inputs: inputs, versions: inputs.map(\.version), output: output, outputVersion: output.version))
         Tapes.count(device, by: 1)
     }
 
@@ -47,9 +48,11 @@ final class GradNode: Sendable {
     func saved() -> (inputs: [Tensor], output: Tensor)? {
         state.withLock { state in
             guard !state.released, let output = state.output else { return nil }
-            for (input, version) in zip(state.inputs, state.versions) where input.version != version {
-                checkFailure("backward: \(op.name) saved a tensor of shape \(input.shape) at version \(version), and it is now "
-                             + "at version \(input.version): an in-place write changed it after the op (clone() it first)")
+            // The rules read the inputs and (exp, sqrt, softmax, ...) the output: none may have
+            // been written since.
+            for (tensor, version) in zip(state.inputs + [output], state.versions + [state.outputVersion]) where tensor.version != version {
+                checkFailure("backward: \(op.name) saved a tensor of shape \(tensor.shape) at version \(version), and it is now "
+                             + "at version \(tensor.version): an in-place write changed it after the op (clone() it first)")
             }
             return (state.inputs, output)
         }

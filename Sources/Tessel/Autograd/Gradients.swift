@@ -81,7 +81,10 @@ enum Gradients {
             // Only the source elements the index reaches were added; the rest get zero.
             let sourceGradient = Tensor.zeros(source.shape, device: source.device)
             var window = sourceGradient.slice(index.shape.map { .range(start: 0, end: $0, step: 1) })
-            window.copy(from: g.gather(axis: axis, index: index))
+            // The gather needs g's shape outside `axis` to be the index's: the index may cover
+            // only the leading part of the other axes.
+            let covered = g.slice(index.shape.indices.map { $0 == axis ? .range(start: nil, end: nil, step: 1) : .range(start: 0, end: index.shape[$0], step: 1) })
+            window.copy(from: covered.gather(axis: axis, index: index))
             return [g, nil, sourceGradient]
         case .scan(let scan, let axis):
             switch scan {
@@ -156,7 +159,8 @@ enum Gradients {
         case .div: return [fit(g / b, a), fit(-(g * output) / b, b)]
         case .pow:
             // d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a is 0 and the power is too).
-            let base = fit(g * b * a.pow(b - 1), a)
+            // The base's term is 0 where the exponent is (0^-1 would make it NaN at a = 0).
+            let base = fit(Tensor.where(b .== Float(0), Tensor.zeros([], device: a.device), g * b * a.pow(b - 1)), a)
             let exponent = fit(Tensor.where(a .== Float(0), Tensor.zeros([], device: a.device), g * output * a.log()), b)
             return [base, exponent]
         case .maximum, .minimum:

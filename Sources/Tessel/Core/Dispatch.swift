@@ -17,6 +17,9 @@ enum Dispatch {
                     host: UnsafeRawBufferPointer? = nil) -> Tensor {
         let output: Tensor
         if let destination {
+            check(destination.autograd == nil || !GradMode.isEnabled,
+                  "\(op.name): an in-place write into a tensor that requires grad is not differentiable; "
+                  + "update parameters inside Tensor.withoutGrad { }")
             check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
             if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
                 checkFailure("\(op.name): cannot write into \(destination.shape): \(failure)")

@@ -10,8 +10,9 @@ func slidingWindows(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding
     if x.rank != 4 { fatalError("\(op): expects [N, C, H, W], got \(x.shape)") }
     let padded = padding == (0, 0) ? x : x.pad([(0, 0), (0, 0), (padding.0, padding.0), (padding.1, padding.1)])
     let height = padded.shape[2], width = padded.shape[3]
-    let outputHeight = (height - dilation.0 * (kernel.0 - 1) - 1) / stride.0 + 1
-    let outputWidth = (width - dilation.1 * (kernel.1 - 1) - 1) / stride.1 + 1
+    let spanHeight = height - dilation.0 * (kernel.0 - 1) - 1, spanWidth = width - dilation.1 * (kernel.1 - 1) - 1
+    // A negative span is a kernel larger than the input (Swift's / would round it up to 0).
+    let outputHeight = spanHeight < 0 ? 0 : spanHeight / stride.0 + 1, outputWidth = spanWidth < 0 ? 0 : spanWidth / stride.1 + 1
     if outputHeight <= 0 || outputWidth <= 0 {
         fatalError("\(op): a \(kernel) kernel does not fit input \(x.shape) with padding \(padding) and dilation \(dilation)")
     }

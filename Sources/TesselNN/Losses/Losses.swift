@@ -31,13 +31,20 @@ public func l1Loss(_ prediction: Tensor, _ target: Tensor) -> Tensor { (predicti
 /// Binary cross-entropy of probabilities in (0, 1) against 0/1 targets (the log clamped at
 /// -100, as PyTorch's, so a probability of exactly 0 or 1 stays finite).
 public func binaryCrossEntropy(_ probabilities: Tensor, _ target: Tensor) -> Tensor {
-    let logP = probabilities.log().clamp(min: -100), log1mP = (1 - probabilities).log().clamp(min: -100)
-    return -(target * logP + (1 - target) * log1mP).mean()
+    // log(where(p > 0, p, 1)) then -100 where p is 0: the clamp alone would pass back 0/0 there.
+    func clampedLog(_ p: Tensor) -> Tensor {
+        let positive = p .> Float(0)
+        let one = Tensor.ones([], device: p.device)
+        return Tensor.where(positive, Tensor.where(positive, p, one).log().clamp(min: -100), Tensor.full([], -100, device: p.device))
+    }
+    return -(target * clampedLog(probabilities) + (1 - target) * clampedLog(1 - probabilities)).mean()
 }
 
 /// Binary cross-entropy of logits, stable for large ones: max(x, 0) - x t + log(1 + exp(-|x|)).
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor) -> Tensor {
-    (logits.relu() - logits * target + ((-logits.abs()).exp() + 1).log()).mean()
+    // maximum(x, 0), not relu: at x = 0 its tie rule passes 1/2 back, so the gradient there is
+    // sigmoid(0) - t, as it should be.
+    (logits.maximum(Float(0)) - logits * target + ((-logits.abs()).exp() + 1).log()).mean()
 }
 
 /// The fast.ai lesson's loss for 3s versus 7s: sigmoid of the predictions, then the distance

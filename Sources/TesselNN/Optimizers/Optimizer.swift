@@ -69,7 +69,8 @@ public final class Adam: Optimizer {
     public let decoupledWeightDecay: Bool
     private let parameters: [Tensor]
     private var moments: [(first: Tensor, second: Tensor)?]
-    private var steps = 0
+    /// Steps per parameter, counted only when it had a gradient (as PyTorch's state["step"]).
+    private var steps: [Int]
 
     public init(_ parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -80,18 +81,24 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
         self.decoupledWeightDecay = decoupledWeightDecay
         moments = Array(repeating: nil, count: parameters.count)
+        steps = Array(repeating: 0, count: parameters.count)
     }
 
     public func step() {
-        steps += 1
-        let correction1 = 1 - Foundation.pow(Double(beta1), Double(steps)), correction2 = 1 - Foundation.pow(Double(beta2), Double(steps))
-        // update = lr / c1 * m / (sqrt(v) / sqrt(c2) + eps), as PyTorch computes it.
-        let stepSize = StepScalars(Float(Double(learningRate) / correction1))
-        let rootCorrection = StepScalars(Float(correction2.squareRoot()))
         let decay = StepScalars(1 - learningRate * weightDecay)
+        // Per step count (parameters that got gradients at different times differ).
+        var corrections: [Int: (stepSize: StepScalars, rootCorrection: StepScalars)] = [:]
         Tensor.withoutGrad {
             for (index, parameter) in parameters.enumerated() {
                 guard var gradient = parameter.grad else { continue }
+                steps[index] += 1
+                let t = steps[index]
+                if corrections[t] == nil {
+                    let correction1 = 1 - Foundation.pow(Double(beta1), Double(t)), correction2 = 1 - Foundation.pow(Double(beta2), Double(t))
+                    // update = lr / c1 * m / (sqrt(v) / sqrt(c2) + eps), as PyTorch computes it.
+                    corrections[t] = (StepScalars(Float(Double(learningRate) / correction1)), StepScalars(Float(correction2.squareRoot())))
+                }
+                let (stepSize, rootCorrection) = corrections[t]!
                 var target = parameter
                 if weightDecay != 0 {
                     if decoupledWeightDecay { target *= decay.on(parameter.device) } else { gradient = gradient + parameter * weightDecay }
