@@ -261,6 +261,7 @@ final class NNTests: XCTestCase {
             XCTAssertTrue(y.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.75) < 1e-6 }, "[\(device)] kept values are scaled")
             layer.eval()
             XCTAssertEqual(layer(x).toArray(), x.toArray(), "[\(device)] identity in evaluation")
+            XCTAssertEqual(Dropout(1).callAsFunction(x).max().item(), 0, "[\(device)] p = 1 drops everything")
         }
     }
 

@@ -158,6 +158,14 @@ final class AutogradTests: XCTestCase {
         }
     }
 
+    func testFloorHasAZeroGradient() {
+        forEachDevice { device in
+            let x = Tensor([1.5, -2.5] as [Float], device: device, requiresGrad: true)
+            (x.floor() + x).sum().backward()
+            XCTAssertEqual(x.grad?.toArray(), [1, 1], "[\(device)] floor passes 0, as in PyTorch")
+        }
+    }
+
     func testPowAtZeroBaseAndExponentIsFinite() {
         forEachDevice { device in
             let a = Tensor([0, 2] as [Float], device: device, requiresGrad: true)

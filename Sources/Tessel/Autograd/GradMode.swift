@@ -7,11 +7,11 @@ enum GradMode {
 
 extension Op {
     /// False for the ops whose result has no gradient with respect to their inputs
-    /// (comparisons, integer division, sorting positions, arg-reductions, floor).
+    /// (comparisons, integer division, sorting positions, arg-reductions). `floor` is recorded
+    /// with a zero gradient, as in PyTorch.
     var isDifferentiable: Bool {
         switch self {
         case .binary(let op): return !op.isComparison && op != .floorDivide
-        case .unary(let op): return op != .floor
         case .reduce(let op, _): return !op.isArg
         case .argsort, .full, .fromHost, .fromBytes: return false
         default: return true

@@ -144,7 +144,7 @@ enum Gradients {
         case .sigmoid: return g * output * (1 - output)
         case .relu: return g * (x .> Float(0)).cast(.float32)
         case .square: return g * x * 2
-        case .floor: return nil
+        case .floor: return g * Float(0) // piecewise constant
         }
     }
 
