@@ -88,7 +88,11 @@ private struct Backpropagation {
         var gradients: [ObjectIdentifier: Tensor] = [ObjectIdentifier(start): gradient]
         for node in nodes.values.sorted(by: { $0.sequence > $1.sequence }) {
             guard let outputGradient = gradients.removeValue(forKey: ObjectIdentifier(node)),
-                  let (inputs, output) = node.saved() else { continue }
+                  let (inputs, output) = node.saved() else {
+                // Reached but given no gradient: freed with the rest of the graph all the same.
+                if !retainGraph { node.release() }
+                continue
+            }
             let inputGradients = Gradients.of(node.op, inputs: inputs, output: output, gradient: outputGradient)
             for (input, inputGradient) in zip(inputs, inputGradients) {
                 guard let inputGradient, let meta = input.autograd else { continue }
