@@ -9,8 +9,6 @@ final class AutogradMeta: Sendable {
     let grad = Mutex<Tensor?>(nil)
 
     init(node: GradNode?) { self.node = node }
-
-    var isLeaf: Bool { node == nil }
 }
 
 /// One recorded op: an entry on the tape of the device it ran on.

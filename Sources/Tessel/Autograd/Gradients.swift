@@ -104,19 +104,7 @@ enum Gradients {
     /// (overlapping windows add up), and the input takes its own elements of that storage.
     private static func asStridedGradient(_ x: Tensor, _ view: Layout, _ g: Tensor) -> Tensor {
         let span = Swift.max(view.span.map { $0.high + 1 } ?? 0, x.layout.span.map { $0.high + 1 } ?? 0)
-        func offsets(_ layout: Layout) -> Tensor {
-            var values: [Int32] = []
-            values.reserveCapacity(layout.count)
-            for flat in 0..<layout.count {
-                var rest = flat, offset = layout.offset
-                for axis in stride(from: layout.rank - 1, through: 0, by: -1) {
-                    offset += rest % layout.shape[axis] * layout.strides[axis]
-                    rest /= layout.shape[axis]
-                }
-                values.append(Int32(offset))
-            }
-            return Tensor(values, device: x.device)
-        }
+        func offsets(_ layout: Layout) -> Tensor { Tensor(layout.elementOffsets.map { Int32($0) }, device: x.device) }
         let storage = Tensor.zeros([span], device: x.device).scatterAdd(axis: 0, index: offsets(view), source: g.reshape([g.count]))
         return storage.gather(axis: 0, index: offsets(x.layout)).reshape(x.shape)
     }
@@ -133,8 +121,7 @@ enum Gradients {
     private static func unaryGradient(_ op: UnaryOp, x: Tensor, output: Tensor, _ g: Tensor) -> Tensor? {
         switch op {
         case .neg: return -g
-        case .abs: return g * (Tensor.where(x .> Float(0), Tensor(Float(1), device: x.device), Tensor(Float(0), device: x.device))
-                               - Tensor.where(x .< Float(0), Tensor(Float(1), device: x.device), Tensor(Float(0), device: x.device)))
+        case .abs: return g * ((x .> Float(0)).cast(.float32) - (x .< Float(0)).cast(.float32)) // sign(x)
         case .exp: return g * output
         case .log: return g / x
         case .sqrt: return g / (output * 2)

@@ -50,7 +50,6 @@ enum Dispatch {
     /// The output with a tape entry for `op` when an input requires grad: the one place
     /// autograd records (see Autograd/).
     private static func recorded(_ op: Op, _ inputs: [Tensor], output: Tensor, inPlace: Bool) -> Tensor {
-        guard inputs.contains(where: \.requiresGrad) else { return output }
         check(!inPlace, "\(op.name): an in-place write into a tensor that requires grad is not differentiable; "
               + "update parameters inside Tensor.withoutGrad { }")
         // Integer and bool results (casts, comparisons, indices) carry no gradient.
@@ -199,15 +198,16 @@ enum Dispatch {
         }
         let direct: Bool
         switch op {
-        case .full, .cast, .unary, .binary, .select, .gather, .assign:
+        // Each output element depends on the same position of each input only; a gather reads
+        // other positions, so it always goes through a fresh result (it may read its destination).
+        case .full, .cast, .unary, .binary, .select, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs, destination: destination)
             check(shape == destination.shape,
                   "\(op.name): the result's shape \(shape) does not match the destination's \(destination.shape)")
             check(dtype == destination.dtype || (destination.dtype == .float32 && dtype != .bool) || op == .assign,
                   "\(op.name): a \(dtype) result cannot be written into a \(destination.dtype) tensor")
-            // A gather reads other positions than it writes: it never writes its own source directly.
             direct = dtype == destination.dtype
-                && inputs.allSatisfy { $0.storage !== destination.storage || ($0.layout == destination.layout && !isGather(op)) }
+                && inputs.allSatisfy { $0.storage !== destination.storage || $0.layout == destination.layout }
         default:
             direct = false
         }
@@ -220,11 +220,6 @@ enum Dispatch {
         check(result.shape == destination.shape || Layout.canBroadcast(result.shape, to: destination.shape),
               "\(op.name): the result's shape \(result.shape) does not match the destination's \(destination.shape)")
         try copy(result.view.with(result.layout.broadcast(to: destination.shape, op: op.name)), into: destination)
-    }
-
-    private static func isGather(_ op: Op) -> Bool {
-        if case .gather = op { return true }
-        return false
     }
 
     // MARK: Element-wise family

@@ -87,8 +87,16 @@ extension Layout {
     var elementsAreDistinct: Bool {
         guard count > 1 else { return true }
         if zip(shape, strides).contains(where: { $0.0 > 1 && $0.1 == 0 }) { return false }
+        let offsets = elementOffsets.sorted()
+        return zip(offsets, offsets.dropFirst()).allSatisfy { $0 != $1 }
+    }
+
+    /// The buffer offset of every element, in row-major order (for host-side bookkeeping of
+    /// small views: overlap checks, the gradient of `asStrided`).
+    var elementOffsets: [Int] {
         var offsets: [Int] = []
         offsets.reserveCapacity(count)
+        guard count > 0 else { return offsets }
         var index = [Int](repeating: 0, count: rank), current = offset
         for _ in 0..<count {
             offsets.append(current)
@@ -103,8 +111,7 @@ extension Layout {
                 axis -= 1
             }
         }
-        offsets.sort()
-        return zip(offsets, offsets.dropFirst()).allSatisfy { $0 != $1 }
+        return offsets
     }
 
     /// True when the memory ranges of the two views intersect (conservative: interleaved views

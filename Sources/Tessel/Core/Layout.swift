@@ -66,44 +66,16 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     ///
     /// Kernels iterate over the collapsed form: a contiguous tensor of any rank becomes rank 1,
     /// and a broadcast row vector over a matrix stays rank 2. The result always has rank >= 1.
-    func collapsed() -> Layout {
-        var outShape: [Int] = [], outStrides: [Int] = []
-        outShape.reserveCapacity(rank)
-        outStrides.reserveCapacity(rank)
-        for axis in shape.indices where shape[axis] != 1 {
-            if let last = outShape.indices.last, outStrides[last] == strides[axis] * shape[axis] {
-                outShape[last] *= shape[axis]
-                outStrides[last] = strides[axis]
-            } else {
-                outShape.append(shape[axis])
-                outStrides.append(strides[axis])
-            }
-        }
-        if outShape.isEmpty { return Layout(shape: [1], strides: [1], offset: offset) }
-        return Layout(shape: outShape, strides: outStrides, offset: offset)
-    }
+    func collapsed() -> Layout { Layout.collapse([self])[0] }
 
     /// Collapses several same-shape layouts together, merging an axis pair only where every
     /// layout allows it, so the views stay element-for-element aligned.
     static func collapse(_ layouts: [Layout]) -> [Layout] {
-        let shape = layouts[0].shape
-        for layout in layouts { check(layout.shape == shape, "collapse: shapes differ") }
-        var outShape: [Int] = []
-        var outStrides = [[Int]](repeating: [], count: layouts.count)
-        for axis in shape.indices where shape[axis] != 1 {
-            if let last = outShape.indices.last,
-               layouts.indices.allSatisfy({ outStrides[$0][last] == layouts[$0].strides[axis] * shape[axis] }) {
-                outShape[last] *= shape[axis]
-                for i in layouts.indices { outStrides[i][last] = layouts[i].strides[axis] }
-            } else {
-                outShape.append(shape[axis])
-                for i in layouts.indices { outStrides[i].append(layouts[i].strides[axis]) }
-            }
+        let together = CollapsedLayouts(layouts)
+        let rank = together.shape.count
+        return layouts.indices.map { k in
+            Layout(shape: together.shape, strides: (0..<rank).map { together.stride(k, $0) }, offset: together.offsets[k])
         }
-        if outShape.isEmpty {
-            return layouts.map { Layout(shape: [1], strides: [1], offset: $0.offset) }
-        }
-        return layouts.indices.map { Layout(shape: outShape, strides: outStrides[$0], offset: layouts[$0].offset) }
     }
 
     /// The view with `shape` reached by broadcasting (NumPy rules), using stride 0 for new axes.
@@ -169,4 +141,48 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         }
         return Layout(shape: newShape, strides: newStrides, offset: offset)
     }
+}
+
+/// Several same-shape layouts collapsed together (see `Layout.collapse`), kept as three flat
+/// arrays: the CPU run walker takes this form directly, since small ops spend much of their
+/// time here and a stride array per operand cost an allocation each.
+struct CollapsedLayouts {
+    /// The collapsed shape (rank >= 1).
+    let shape: [Int]
+    /// Operand k's stride along axis a at `strides[k * pitch + a]`.
+    private let strides: [Int]
+    private let pitch: Int
+    /// Each operand's element offset.
+    let offsets: [Int]
+
+    init(_ layouts: [Layout]) {
+        let source = layouts[0].shape
+        for layout in layouts { check(layout.shape == source, "collapse: shapes \(source) and \(layout.shape) differ") }
+        let operands = layouts.count, pitch = Swift.max(source.count, 1)
+        var shape: [Int] = []
+        shape.reserveCapacity(pitch)
+        var table = [Int](repeating: 0, count: operands * pitch)
+        for axis in source.indices where source[axis] != 1 {
+            let size = source[axis]
+            if let last = shape.indices.last,
+               (0..<operands).allSatisfy({ table[$0 * pitch + last] == layouts[$0].strides[axis] * size }) {
+                shape[last] *= size
+                for k in 0..<operands { table[k * pitch + last] = layouts[k].strides[axis] }
+            } else {
+                for k in 0..<operands { table[k * pitch + shape.count] = layouts[k].strides[axis] }
+                shape.append(size)
+            }
+        }
+        if shape.isEmpty {
+            shape = [1]
+            for k in 0..<operands { table[k * pitch] = 1 }
+        }
+        self.shape = shape
+        self.pitch = pitch
+        strides = table
+        offsets = layouts.map(\.offset)
+    }
+
+    /// Operand `operand`'s stride along collapsed axis `axis`.
+    @inline(__always) func stride(_ operand: Int, _ axis: Int) -> Int { strides[operand * pitch + axis] }
 }

@@ -16,13 +16,7 @@ extension Tensor {
         let a = self.axis(axis, op: "indexSelect")
         check(indices.rank == 1 && indices.dtype != .float32,
                      "indexSelect: indices must be a 1-D int32 tensor, got \(indices.shape) \(indices.dtype)")
-        var outputShape = shape
-        outputShape[a] = indices.count
-        // The indices along `axis`, repeated (stride 0) over every other axis: no copy.
-        var spread = [Int](repeating: 1, count: rank)
-        spread[a] = indices.count
-        let index = indices.reshape(spread).expand(outputShape)
-        return Dispatch.run(.gather(axis: a), [self, index])
+        return Dispatch.run(.gather(axis: a), [self, spread(indices, along: a)])
     }
 
     /// A copy of `self` with each element of `source` added at its `index` along `axis`, as
@@ -47,12 +41,18 @@ extension Tensor {
         let a = self.axis(axis, op: "indexAdd")
         check(indices.rank == 1 && indices.dtype != .float32,
               "indexAdd: indices must be a 1-D int32 tensor, got \(indices.shape) \(indices.dtype)")
-        var expected = shape
-        expected[a] = indices.count
-        check(source.shape == expected, "indexAdd: source \(source.shape) should be \(expected) for \(indices.count) indices into \(shape)")
-        var spread = [Int](repeating: 1, count: rank)
-        spread[a] = indices.count
-        return scatterAdd(axis: a, index: indices.reshape(spread).expand(expected), source: source)
+        let index = spread(indices, along: a)
+        check(source.shape == index.shape, "indexAdd: source \(source.shape) should be \(index.shape) for \(indices.count) indices into \(shape)")
+        return scatterAdd(axis: a, index: index, source: source)
+    }
+
+    /// 1-D `indices` as an index of this shape with `axis` replaced by them, repeated (stride 0)
+    /// over every other axis: what `indexSelect` gathers and `indexAdd` scatters with, no copy.
+    private func spread(_ indices: Tensor, along axis: Int) -> Tensor {
+        var target = shape, unit = [Int](repeating: 1, count: rank)
+        target[axis] = indices.count
+        unit[axis] = indices.count
+        return indices.reshape(unit).expand(target)
     }
 
     /// One-hot rows for int32 class labels: shape `shape + [classes]`, float32.

@@ -86,8 +86,4 @@ final class TensorStorage: Sendable {
         failure = backend.failure
     }
 
-    /// Fresh uninitialised storage for `count` elements.
-    convenience init(count: Int, dtype: DType, backend: any Backend) {
-        self.init(buffer: backend.allocate(count: count), backend: backend, dtype: dtype)
-    }
 }

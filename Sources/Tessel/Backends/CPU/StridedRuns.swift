@@ -2,50 +2,22 @@
 /// last axis: the inner loops of every CPU kernel see a start offset per operand, a stride per
 /// operand and a length, and can pick a SIMD path when the strides are 1 or 0.
 ///
-/// The operands' layouts are collapsed together (neighbouring axes that step through memory
-/// as one merge, size-1 axes drop) into three flat arrays: small ops spend most of their time
-/// here, and a nested array per operand cost an allocation each.
+/// The operands' layouts are collapsed together first (`CollapsedLayouts`).
 struct StridedRuns {
-    /// The collapsed shape (rank >= 1).
+    private let collapsed: CollapsedLayouts
+    /// The collapsed shape (rank >= 1), and each operand's element offset: stored (sharing
+    /// the collapse's arrays), since the walk reads them per row.
     let shape: [Int]
-    /// Operand k's stride along axis a at `strideTable[k * pitch + a]`.
-    private let strideTable: [Int]
-    private let pitch: Int
-    /// Each operand's element offset.
     let offsets: [Int]
 
     /// Collapses the operands' layouts together (they must share a shape).
     init(_ layouts: [Layout]) {
-        let source = layouts[0].shape
-        for layout in layouts { check(layout.shape == source, "StridedRuns: shapes \(source) and \(layout.shape) differ") }
-        let operands = layouts.count, pitch = Swift.max(source.count, 1)
-        var shape: [Int] = []
-        shape.reserveCapacity(pitch)
-        var table = [Int](repeating: 0, count: operands * pitch)
-        for axis in source.indices where source[axis] != 1 {
-            let size = source[axis]
-            if let last = shape.indices.last,
-               (0..<operands).allSatisfy({ table[$0 * pitch + last] == layouts[$0].strides[axis] * size }) {
-                shape[last] *= size
-                for k in 0..<operands { table[k * pitch + last] = layouts[k].strides[axis] }
-            } else {
-                for k in 0..<operands { table[k * pitch + shape.count] = layouts[k].strides[axis] }
-                shape.append(size)
-            }
-        }
-        if shape.isEmpty {
-            shape = [1]
-            for k in 0..<operands { table[k * pitch] = 1 }
-        }
-        self.shape = shape
-        self.pitch = pitch
-        strideTable = table
-        offsets = layouts.map(\.offset)
+        collapsed = CollapsedLayouts(layouts)
+        shape = collapsed.shape
+        offsets = collapsed.offsets
     }
-
-    var innerLength: Int { shape[shape.count - 1] }
     /// Operand `operand`'s stride along collapsed axis `axis`.
-    @inline(__always) func stride(_ operand: Int, _ axis: Int) -> Int { strideTable[operand * pitch + axis] }
+    @inline(__always) func stride(_ operand: Int, _ axis: Int) -> Int { collapsed.stride(operand, axis) }
     @inline(__always) func innerStride(_ operand: Int) -> Int { stride(operand, shape.count - 1) }
 
     /// Calls `body(offsets, length)` for each run inside the flat element range `range`, where
