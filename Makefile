@@ -3,7 +3,7 @@
 
 SIMD_FLAGS := $(shell sh scripts/simd-flags.sh)
 RELEASE    := -c release $(SIMD_FLAGS)
-APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo
+APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo zlib1g-dev libpng-dev
 
 .PHONY: deps build run test devices bench compare tune-clblast gpu-box clean
 

@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Tessel", targets: ["Tessel"]),
         .library(name: "TesselNN", targets: ["TesselNN"]),
+        .library(name: "TesselData", targets: ["TesselData"]),
         .executable(name: "tessel", targets: ["tessel"]),
     ],
     dependencies: [
@@ -24,11 +25,15 @@ let package = Package(
             plugins: ["EmbedKernels"]
         ),
         .target(name: "TesselNN", dependencies: ["Tessel"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .target(name: "TesselData", dependencies: ["Tessel", "TesselNN", "CZlib", "CPNG"]),
         .executableTarget(
             name: "tessel",
-            dependencies: ["Tessel", "TesselNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tessel", "TesselNN", "TesselData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TesselTests", dependencies: ["Tessel"]),
         .testTarget(name: "TesselNNTests", dependencies: ["TesselNN"]),
+        .testTarget(name: "TesselDataTests", dependencies: ["TesselData"]),
     ]
 )

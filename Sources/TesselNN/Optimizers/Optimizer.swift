@@ -63,7 +63,9 @@ public final class SGD: Optimizer {
 /// moments, epsilon added to the corrected root).
 public final class Adam: Optimizer {
     public var learningRate: Float
-    public let beta1: Float, beta2: Float, epsilon: Float
+    /// beta1 is settable so a one-cycle schedule can cycle it as fastai cycles momentum.
+    public var beta1: Float
+    public let beta2: Float, epsilon: Float
     public let weightDecay: Float
     /// AdamW: the decay shrinks the parameter directly instead of entering the gradient.
     public let decoupledWeightDecay: Bool

@@ -1,0 +1,24 @@
+import Tessel
+
+/// How pixel bytes become a model's input: scaled to 0...1, then `(x - mean) / std`.
+public struct Normalization: Codable, Sendable, Equatable {
+    public var mean: Float
+    public var std: Float
+
+    public init(mean: Float, std: Float) {
+        if !(std > 0) || !mean.isFinite { fatalError("Normalization: std must be positive and mean finite (got mean \(mean), std \(std))") }
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Pixels scaled to 0...1 and nothing more (the fast.ai lesson's linear model).
+    public static let unit = Normalization(mean: 0, std: 1)
+    /// MNIST's training-set pixel mean and standard deviation (after scaling to 0...1).
+    public static let mnist = Normalization(mean: 0.1307, std: 0.3081)
+
+    /// `pixels` (float32 values 0...255) scaled and normalised.
+    public func apply(toPixels pixels: Tensor) -> Tensor {
+        // One multiply-add: x / 255 / std - mean / std.
+        pixels * (1 / (255 * std)) - mean / std
+    }
+}
