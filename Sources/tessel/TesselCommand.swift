@@ -5,6 +5,6 @@ struct TesselCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessel",
         abstract: "Tessel: tensors on OpenCL devices and SIMD CPUs.",
-        subcommands: [DevicesCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [DevicesCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, BaselineCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }

@@ -64,6 +64,16 @@ public struct Device: Hashable, Sendable, CustomStringConvertible {
     /// Every device found on this machine, CPU first.
     public static var all: [Device] { BackendRegistry.allDevices }
 
+    /// The device to train on when none is named: the first GPU or accelerator that starts,
+    /// else the CPU (a CPU OpenCL driver such as pocl is slower than the CPU backend).
+    public static var best: Device {
+        for device in all where device != .cpu {
+            guard let info = try? device.backend().info else { continue }
+            if info.details.contains(where: { $0.0 == "type" && ($0.1 == "GPU" || $0.1 == "accelerator") }) { return device }
+        }
+        return .cpu
+    }
+
     /// The backend that runs this device's kernels, created (and its kernels built) on first use.
     public func backend() throws(TesselError) -> any Backend { try BackendRegistry.backend(for: self) }
 
