@@ -10,11 +10,12 @@ func gunzip(_ compressed: [UInt8], path: String) throws(TesselDataError) -> [UIn
         throw .corruptGzip(path: path, reason: "zlib could not start")
     }
     defer { inflateEnd(&stream) }
-    // gzip's trailer holds the uncompressed size modulo 2^32: a good first guess.
+    // gzip's trailer holds the uncompressed size modulo 2^32: a good first guess, unless the
+    // file is cut short (then those bytes are anything) - deflate never expands past 1032:1.
     var capacity = compressed.count * 4
     if compressed.count >= 18 {
         let tail = compressed.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-        if tail > 0 { capacity = tail }
+        if tail > 0 { capacity = Swift.min(tail, compressed.count * 1032) }
     }
     var output = [UInt8](repeating: 0, count: Swift.max(capacity, 1024))
     var status: Int32 = Z_OK

@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
             linear: the lesson's 3-vs-7 model (mnistLoss, SGD, constant rate). mlp: 784-hidden-10. \
             cnn: two 3x3 convolutions with max-pooling, then a linear layer. Defaults per model: \
             linear 10 epochs, lr 1, batch 256, sgd, constant; mlp 3 epochs, lr 0.1, batch 128, sgd, \
-            one-cycle; cnn 3 epochs, lr 0.005, batch 128, adam, one-cycle.
+            one-cycle; cnn 3 epochs, lr 0.1, batch 128, sgd, one-cycle.
             """
     )
 
@@ -132,7 +132,7 @@ struct TrainingSettings {
         switch architecture {
         case .linear: return TrainingSettings(epochs: 10, learningRate: 1, batchSize: 256, optimizer: .sgd, schedule: .constant)
         case .mlp: return TrainingSettings(epochs: 3, learningRate: 0.1, batchSize: 128, optimizer: .sgd, schedule: .oneCycle)
-        case .cnn: return TrainingSettings(epochs: 3, learningRate: 0.005, batchSize: 128, optimizer: .adam, schedule: .oneCycle)
+        case .cnn: return TrainingSettings(epochs: 3, learningRate: 0.1, batchSize: 128, optimizer: .sgd, schedule: .oneCycle)
         }
     }
 }
