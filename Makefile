@@ -19,10 +19,10 @@ deps:
 build: deps
 	swift build $(RELEASE)
 
-# Until training lands: list the devices, then run a small computation on each.
+# The main job: train the default model (the MLP) on the bundled MNIST on the best device
+# found, then save it and its report under out/.
 run: build
-	.build/release/tessel devices
-	.build/release/tessel demo
+	.build/release/tessel train
 
 # Release mode: SIMD kernels in a debug build run ~300x slower. `-enable-testing` keeps
 # `@testable import` working, and costs speed (softmax ran 2.5x slower), so the tests build in

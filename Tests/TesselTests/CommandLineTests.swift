@@ -4,30 +4,12 @@ import XCTest
 /// The `tessel` command as a user runs it: bad arguments are rejected before anything runs,
 /// with a message and a non-zero exit.
 final class CommandLineTests: XCTestCase {
-    /// The `tessel` built next to this test bundle.
-    private var tessel: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tessel")
-    }
-
     private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = tessel
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
-        merged.removeValue(forKey: "TESSEL_DEVICE")
-        for (key, value) in environment { merged[key] = value }
-        process.environment = merged
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runTessel(arguments, environment: environment)
     }
 
     func testBenchRejectsBadArgumentsBeforeRunning() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: tessel.path), "no tessel at \(tessel.path)")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: builtTessel.path), "no tessel at \(builtTessel.path)")
         let cases: [([String], String)] = [
             (["bench", "--sizes=-5"], "GEMM size '-5' is not N or MxKxN with positive integers"),
             (["bench", "--sizes", "0"], "GEMM size '0' is not N or MxKxN with positive integers"),

@@ -19,10 +19,6 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "PNG files (any colour type; drawn as MNIST: white digit on black) or raw byte files.")
     var images: [String]
 
-    func validate() throws {
-        guard !images.isEmpty else { throw ValidationError("name at least one image") }
-    }
-
     func run() throws {
         let device = try deviceOptions.resolve()
         let file = try ModelFile(contentsOf: model, device: device)
