@@ -2,13 +2,14 @@ import Foundation
 
 /// Small SVG pictures for the training report: line charts, a confusion matrix, digit images.
 enum SVG {
-    /// A line chart of `series` (name, colour, points as (x, y)), with axes, ticks and a legend.
+    /// A line chart of `series` (name, colour, points as (x, y)), with axes, ticks and a legend;
+    /// the x axis starts at `xFrom` or the smallest x.
     static func lineChart(title: String, xLabel: String, yLabel: String, series: [(name: String, color: String, points: [(Double, Double)])],
-                          yRange: ClosedRange<Double>? = nil, width: Double = 640, height: Double = 360) -> String {
+                          yRange: ClosedRange<Double>? = nil, xFrom: Double? = nil, width: Double = 640, height: Double = 360) -> String {
         let left = 64.0, right = 20.0, top = 36.0, bottom = 48.0
         let all = series.flatMap(\.points).filter { $0.1.isFinite }
         let xs = all.map(\.0), ys = all.map(\.1)
-        let xMin = xs.min() ?? 0, xMax = Swift.max(xs.max() ?? 1, xMin + 1e-9)
+        let xMin = Swift.min(xs.min() ?? 0, xFrom ?? .infinity), xMax = Swift.max(xs.max() ?? 1, xMin + 1e-9)
         var (yMin, yMax) = yRange.map { ($0.lowerBound, $0.upperBound) } ?? (ys.min() ?? 0, ys.max() ?? 1)
         if yMax - yMin < 1e-9 { yMax = yMin + 1 }
         if yRange == nil { yMin = Swift.min(yMin, 0) }

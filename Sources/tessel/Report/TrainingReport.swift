@@ -35,7 +35,7 @@ struct TrainingReport {
             ("train (per batch)", "#9bbbe0", batchPoints),
             ("train (epoch mean)", "#1f5fa8", records.map { (Double($0.epoch + 1), $0.trainLoss) }),
             ("valid", "#d9531e", records.map { (Double($0.epoch + 1), $0.validLoss) }),
-        ])
+        ], xFrom: 0)
     }
 
     private var accuracyChart: String {
