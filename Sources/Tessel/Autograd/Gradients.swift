@@ -97,6 +97,8 @@ enum Gradients {
             }
         case .argsort:
             return [nil]
+        case .warpAffine:
+            return [nil, nil]
         }
     }
 

@@ -80,6 +80,11 @@ public protocol Backend: AnyObject, Sendable {
     /// values keep their order), NaN after every number ascending and before every number
     /// descending (NaN counts as the largest value, as in PyTorch).
     func argsort(_ x: StridedView, descending: Bool, into output: StridedView)
+    /// Contiguous float32 `images` [N, C, H, W] resampled into contiguous `output`: for output
+    /// pixel (x, y) of image n, with p = parameters[n] (contiguous [N, 8]), the input is read at
+    /// (p0 x + p1 y + p2, p3 x + p4 y + p5) bilinearly, coordinates clamped to the image (border
+    /// padding), and written as value * p6 + p7.
+    func warpAffine(_ images: StridedView, parameters: StridedView, into output: StridedView)
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
     /// word) widened to `output`'s dtype, int32 or float32 (0...255).
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)

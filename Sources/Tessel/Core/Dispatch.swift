@@ -178,6 +178,12 @@ enum Dispatch {
             let output = try copy(inputs[0])
             try scatterAdd(into: output, axis: axis, index: inputs[1], source: inputs[2])
             return output
+        case .warpAffine:
+            let images = inputs[0].isContiguous ? inputs[0] : try copy(inputs[0])
+            let parameters = inputs[1].isContiguous ? inputs[1] : try copy(inputs[1])
+            let output = try empty(images.shape, dtype: .float32, on: images.storage.backend)
+            if output.count > 0 { images.storage.backend.warpAffine(images.view, parameters: parameters.view, into: output.view) }
+            return output
         }
     }
 

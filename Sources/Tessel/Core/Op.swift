@@ -74,6 +74,10 @@ public enum Op: Sendable, Equatable {
     /// `torch.scatter_add` along `axis` (inputs: base, int32 index, source): a copy of base with
     /// each source element added at its index.
     case scatterAdd(axis: Int)
+    /// Images [N, C, H, W] resampled through a per-image affine map, then scaled and shifted
+    /// (inputs: float32 images, float32 parameters [N, 8]; see `Tensor.warpAffine`): batch
+    /// augmentation in one kernel.
+    case warpAffine
 
     /// The op's name as messages and benchmarks print it.
     public var name: String {
@@ -103,6 +107,7 @@ public enum Op: Sendable, Equatable {
         case .addmm: return "addmm"
         case .gather: return "gather"
         case .scatterAdd: return "scatterAdd"
+        case .warpAffine: return "warpAffine"
         }
     }
 

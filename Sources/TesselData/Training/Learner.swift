@@ -49,17 +49,18 @@ public final class Learner {
     public let optimizer: any Optimizer
     public let learningRate: Float
     public let schedule: ScheduleKind
-    private let optimizerKind: OptimizerKind
+    /// Applied to training batches only, never to validation.
+    public let augmentation: Augmentation?
 
     public init(spec: ModelSpec, model: Sequential, train: DataLoader, valid: DataLoader, optimizer: OptimizerKind,
-                learningRate: Float, schedule: ScheduleKind) {
+                learningRate: Float, schedule: ScheduleKind, augmentation: Augmentation? = nil) {
         self.spec = spec
         self.model = model
         self.train = train
         self.valid = valid
         self.learningRate = learningRate
         self.schedule = schedule
-        optimizerKind = optimizer
+        self.augmentation = augmentation
         switch optimizer {
         case .sgd: self.optimizer = SGD(model.parameters, learningRate: learningRate, momentum: 0.9)
         case .adam: self.optimizer = Adam(model.parameters, learningRate: learningRate)
@@ -80,7 +81,8 @@ public final class Learner {
             var losses: [Tensor] = []
             for (index, batch) in train.epoch().enumerated() {
                 if schedule == .oneCycle { applySchedule(oneCycle.values(at: step)) }
-                let loss = spec.loss(model(batch.images), labels: batch.labels)
+                let images = augmentation.map { $0(batch.images) } ?? batch.images
+                let loss = spec.loss(model(images), labels: batch.labels)
                 optimizer.zeroGrad()
                 loss.backward()
                 optimizer.step()

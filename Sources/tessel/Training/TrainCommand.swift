@@ -51,6 +51,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the per-epoch records as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Augment training batches on the device (rotation, zoom, shift, lighting; never validation).")
+    var augment = false
+
     var settings: TrainingSettings {
         var settings = TrainingSettings.defaults(for: model)
         if let epochs { settings.epochs = epochs }
@@ -97,10 +100,12 @@ struct TrainCommand: ParsableCommand {
         let valid = DataLoader(validSet, batchSize: 1000, normalization: normalization, device: device)
         let network = spec.makeModel(generator: Generator(seed: seed), device: device)
         let learner = Learner(spec: spec, model: network, train: train, valid: valid, optimizer: settings.optimizer,
-                              learningRate: Float(settings.learningRate), schedule: settings.schedule)
+                              learningRate: Float(settings.learningRate), schedule: settings.schedule,
+                              augmentation: augment ? Augmentation(seed: seed) : nil)
 
         emit("training \(model) on \(device): \(trainSet.count) training and \(validSet.count) validation images, "
-             + "\(settings.epochs) epochs, batch \(settings.batchSize), \(settings.optimizer) lr \(settings.learningRate) \(settings.schedule.rawValue)")
+             + "\(settings.epochs) epochs, batch \(settings.batchSize), \(settings.optimizer) lr \(settings.learningRate) \(settings.schedule.rawValue)"
+             + (augment ? ", augmented" : ""))
         let progress = TrainingProgress(epochs: settings.epochs)
         progress.header()
         let started = Date()

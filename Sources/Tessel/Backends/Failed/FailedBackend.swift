@@ -40,6 +40,7 @@ final class FailedBackend: Backend {
     func scatterAdd(into output: StridedView, axis: Int, index: StridedView, source: StridedView) {}
     func scan(_ op: ScanOp, _ x: StridedView, into output: StridedView) {}
     func argsort(_ x: StridedView, descending: Bool, into output: StridedView) {}
+    func warpAffine(_ images: StridedView, parameters: StridedView, into output: StridedView) {}
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {}
 }
 
