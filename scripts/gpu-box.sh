@@ -3,8 +3,10 @@
 #
 #   sh scripts/gpu-box.sh prepare   # here: a static, stripped release build of `tessel` and the
 #                                   # OpenCL ICD loader, in .build-gpu/box (~23 MB)
-#   sh scripts/gpu-box.sh run       # on the machine with the GPU: lists devices, then benchmarks
-#                                   # its OpenCL GPU (results checked against the CPU backend)
+#   sh scripts/gpu-box.sh run       # on the machine with the GPU: lists devices, benchmarks its
+#                                   # OpenCL GPU (results checked against the CPU backend), then
+#                                   # trains the MLP and the CNN for one epoch each on it (the
+#                                   # bundled Data/mnist travels with the working tree)
 #
 # With the session's device tool: command "sh scripts/gpu-box.sh run", carry [".build-gpu/box"];
 # the tables and JSON land in $OUT. Nothing is installed there: the binary links the Swift
@@ -38,6 +40,10 @@ run)
         --sizes "${BOX_SIZES:-256,512,1024,2048,4096,8192,128x784x128,784x128x128}" \
         --elements "${BOX_ELEMENTS:-1048576,16777216,67108864}" --budget 0.3 \
         --json "$OUT/bench-opencl.json" 2>&1 | tee "$OUT/bench-opencl.txt"
+    for model in mlp cnn; do
+        "$tessel" train --model "$model" --epochs 1 --device opencl:0 --data Data/mnist \
+            --out "$OUT/mnist-$model.safetensors" --json "$OUT/train-$model.json" 2>&1 | tee "$OUT/train-$model.txt"
+    done
     ;;
 *)
     echo "usage: sh scripts/gpu-box.sh prepare|run" >&2
