@@ -5,7 +5,7 @@ import TesselNN
 /// What a model file needs besides its weights to be served: the architecture, the class names
 /// and how pixels become inputs. Stored in the safetensors `__metadata__`.
 ///
-/// Every architecture takes images [batch, channels, rows, columns] and is a ``Sequential``, so
+/// Every architecture takes images [batch, channels, rows, columns] and is a `TesselNN.Sequential`, so
 /// its parameters have PyTorch's `nn.Sequential` names:
 /// - `linear`: Flatten, Linear(pixels, 1) (`1.weight` [1, pixels]): the fast.ai lesson's 3-vs-7
 ///   model, trained with `mnistLoss`; its one output is the logit of the first class.
