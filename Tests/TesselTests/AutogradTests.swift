@@ -96,6 +96,9 @@ final class AutogradTests: XCTestCase {
             assertGradient("pad constant", shape: [2, 3], device: device) { $0.pad([(1, 0), (2, 1)], mode: .constant(5)) }
             assertGradient("pad reflect", shape: [3, 4], device: device) { $0.pad([(2, 1), (3, 2)], mode: .reflect) }
             assertGradient("pad replicate", shape: [3, 4], device: device) { $0.pad([(1, 2), (0, 3)], mode: .replicate) }
+            let windows = WindowGeometry(kernel: (2, 3), stride: (2, 1), padding: (1, 1), dilation: (1, 2))
+            assertGradient("unfold", shape: [2, 2, 4, 5], device: device, transposed: true) { $0.unfold(windows) }
+            assertGradient("fold", shape: [2, 3, 3, 12], device: device) { $0.fold(windows, height: 4, width: 5) }
             assertGradient("asStrided overlapping windows", shape: [6], device: device) { $0.asStrided(shape: [3, 3], strides: [1, 1], offset: 0) }
             assertGradient("asStrided of a view", shape: [4, 3], device: device) { $0[1...].asStrided(shape: [2, 2], strides: [3, 2], offset: 4) }
             let index = Tensor([[0, 2], [1, 1], [3, 0]] as [[Int32]], device: device)

@@ -74,8 +74,9 @@ enum Gradients {
         case .addmm:
             return [sum(g, to: inputs[0].shape)] + matmulGradients(inputs[1], inputs[2], g)
         case .gather(let axis):
-            let x = inputs[0]
-            return [Tensor.zeros(x.shape, device: x.device).scatterAdd(axis: axis, index: inputs[1], source: g), nil]
+            // Added in place into fresh zeros: scatterAdd out of place would copy them first.
+            let base = Tensor.zeros(inputs[0].shape, device: inputs[0].device)
+            return [Dispatch.run(.scatterAdd(axis: axis), [base, inputs[1], g], into: base), nil]
         case .scatterAdd(let axis):
             let index = inputs[1], source = inputs[2]
             // Only the source elements the index reaches were added; the rest get zero.
@@ -99,6 +100,10 @@ enum Gradients {
             return [nil]
         case .warpAffine:
             return [nil, nil]
+        case .unfold(let windows):
+            return [g.fold(windows, height: inputs[0].shape[2], width: inputs[0].shape[3])]
+        case .fold(let windows, _, _):
+            return [g.unfold(windows)]
         }
     }
 

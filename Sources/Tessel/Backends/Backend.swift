@@ -85,6 +85,12 @@ public protocol Backend: AnyObject, Sendable {
     /// (p0 x + p1 y + p2, p3 x + p4 y + p5) bilinearly, coordinates clamped to the image (border
     /// padding), and written as value * p6 + p7.
     func warpAffine(_ images: StridedView, parameters: StridedView, into output: StridedView)
+    /// im2col: float32 images `x` [N, C, H, W] (any non-negative strides) into contiguous
+    /// `output` [N, OH, OW, C * KH * KW]; positions in the zero padding read 0.
+    func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
+    /// col2im: contiguous float32 `columns` [N, OH, OW, C * KH * KW] summed into contiguous
+    /// `output` [N, C, H, W] (every element written: the sum of the window entries that read it).
+    func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView)
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
     /// word) widened to `output`'s dtype, int32 or float32 (0...255).
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)
@@ -151,6 +157,46 @@ public enum ReduceOp: String, Sendable, CaseIterable {
 
     /// True for the ops whose result is an int32 index.
     public var isArg: Bool { self == .argmax || self == .argmin }
+}
+
+/// The windows a 2-D convolution or pool slides over an image: kernel size, stride, zero
+/// padding and dilation, each (along H, along W).
+public struct WindowGeometry: Hashable, Sendable {
+    public var kernel: (height: Int, width: Int)
+    public var stride: (height: Int, width: Int)
+    public var padding: (height: Int, width: Int)
+    public var dilation: (height: Int, width: Int)
+
+    public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+    }
+
+    /// Kernel positions per window.
+    public var kernelCount: Int { kernel.height * kernel.width }
+
+    /// The number of window positions along an axis of `size`, or nil when the kernel does not fit.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
+        func positions(_ size: Int, _ kernel: Int, _ stride: Int, _ padding: Int, _ dilation: Int) -> Int? {
+            let span = size + 2 * padding - dilation * (kernel - 1) - 1
+            return span < 0 ? nil : span / stride + 1
+        }
+        guard let oh = positions(height, kernel.height, stride.height, padding.height, dilation.height),
+              let ow = positions(width, kernel.width, stride.width, padding.width, dilation.width) else { return nil }
+        return (oh, ow)
+    }
+
+    public static func == (a: WindowGeometry, b: WindowGeometry) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for value in [kernel.height, kernel.width, stride.height, stride.width, padding.height, padding.width, dilation.height, dilation.width] {
+            hasher.combine(value)
+        }
+    }
 }
 
 /// Running accumulations along an axis.

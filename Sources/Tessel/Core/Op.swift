@@ -78,6 +78,12 @@ public enum Op: Sendable, Equatable {
     /// (inputs: float32 images, float32 parameters [N, 8]; see `Tensor.warpAffine`): batch
     /// augmentation in one kernel.
     case warpAffine
+    /// The sliding windows of images [N, C, H, W] (zero-padded) as GEMM rows: [N, OH, OW,
+    /// C * KH * KW], each row one window, channel-major (im2col).
+    case unfold(WindowGeometry)
+    /// The inverse arrangement of `unfold`, overlapping windows summed: rows [N, OH, OW,
+    /// C * KH * KW] back to images [N, C, height, width] (col2im; unfold's gradient).
+    case fold(WindowGeometry, height: Int, width: Int)
 
     /// The op's name as messages and benchmarks print it.
     public var name: String {
@@ -108,6 +114,8 @@ public enum Op: Sendable, Equatable {
         case .gather: return "gather"
         case .scatterAdd: return "scatterAdd"
         case .warpAffine: return "warpAffine"
+        case .unfold: return "unfold"
+        case .fold: return "fold"
         }
     }
 

@@ -1,10 +1,10 @@
 import Tessel
 
 /// 2-D convolution of [N, C, H, W] images, as `nn.Conv2d` (stride, zero padding, dilation):
-/// im2col and the GEMM kernel. The window views, each seen as [N, OH, OW, C], are stacked
-/// along a last axis (one copy) into rows of a [N*OH*OW, C*KH*KW] matrix, multiplied by the
-/// weight [out, C, KH, KW] seen as [out, C*KH*KW], with the bias added in the GEMM's epilogue. Initialised as PyTorch does (both uniform in
-/// +-1/sqrt(C * KH * KW)) from `generator`.
+/// im2col (`unfold`, one kernel) into rows of a [N*OH*OW, C*KH*KW] matrix, multiplied by the
+/// weight [out, C, KH, KW] seen as [out, C*KH*KW], with the bias added in the GEMM's epilogue;
+/// the backward folds the rows' gradient back (col2im, one kernel). Initialised as PyTorch does
+/// (both uniform in +-1/sqrt(C * KH * KW)) from `generator`.
 public final class Conv2d: Module {
     public var weight: Tensor
     public var bias: Tensor?
@@ -27,11 +27,14 @@ public final class Conv2d: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let channels = weight.shape[1], outputs = weight.shape[0]
         if x.rank != 4 || x.shape[1] != channels { fatalError("Conv2d: input \(x.shape) does not have \(channels) channels") }
-        let (windows, height, width) = slidingWindows(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation, op: "Conv2d")
-        let batch = x.shape[0]
-        // [N, OH, OW, C, K]: rows of C*K, channel-major as the weight's, and already contiguous.
-        let columns = Tensor.stack(windows.map { $0.permute(0, 2, 3, 1) }, axis: 4)
-            .reshape([batch * height * width, channels * kernel.0 * kernel.1])
+        let windows = WindowGeometry(kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        if windows.outputSize(height: x.shape[2], width: x.shape[3]) == nil {
+            fatalError("Conv2d: a \(kernel) kernel does not fit input \(x.shape) with padding \(padding) and dilation \(dilation)")
+        }
+        let rows = x.unfold(windows)
+        let (batch, height, width) = (rows.shape[0], rows.shape[1], rows.shape[2])
+        // Rows of C*KH*KW, channel-major as the weight's.
+        let columns = rows.reshape([batch * height * width, channels * kernel.0 * kernel.1])
         let flatWeight = weight.reshape([outputs, -1]).T
         let product = bias.map { Tensor.addmm($0, columns, flatWeight) } ?? columns.matmul(flatWeight)
         return product.reshape([batch, height, width, outputs]).permute(0, 3, 1, 2)

@@ -1,9 +1,8 @@
 import Tessel
 
 /// The largest value of each window of [N, C, H, W], as `nn.MaxPool2d` (stride defaults to the
-/// kernel size): an element-wise maximum over the window views, no stacked copy. The gradient
-/// goes to the window's maximum (at ties the pairwise rule splits it, unevenly across a
-/// window, where PyTorch gives it all to the first).
+/// kernel size): the windows unfolded (one kernel), and each window's first maximum gathered,
+/// so the gradient goes to that element alone, as PyTorch's does.
 public final class MaxPool2d: Lambda {
     public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         let step = stride ?? kernelSize
@@ -11,9 +10,9 @@ public final class MaxPool2d: Lambda {
             // Padding must never win a window: pad with the lowest float, not zero.
             let source = padding == 0 ? x : x.pad([(0, 0), (0, 0), (padding, padding), (padding, padding)],
                                                    mode: .constant(-Double(Float.greatestFiniteMagnitude)))
-            let windows = slidingWindows(source, kernel: (kernelSize, kernelSize), stride: (step, step), padding: (0, 0),
-                                         dilation: (1, 1), op: "MaxPool2d").windows
-            return windows.dropFirst().reduce(windows[0]) { $0.maximum($1) }
+            return pooled(source, WindowGeometry(kernel: (kernelSize, kernelSize), stride: (step, step)), op: "MaxPool2d") {
+                $0.gather(axis: 4, index: $0.argmax(axis: 4, keepDims: true)).squeeze(axis: 4)
+            }
         }
     }
 }
@@ -24,9 +23,20 @@ public final class AvgPool2d: Lambda {
     public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         let step = stride ?? kernelSize
         super.init { x in
-            let windows = slidingWindows(x, kernel: (kernelSize, kernelSize), stride: (step, step), padding: (padding, padding),
-                                         dilation: (1, 1), op: "AvgPool2d").windows
-            return windows.dropFirst().reduce(windows[0], +) / Float(kernelSize * kernelSize)
+            pooled(x, WindowGeometry(kernel: (kernelSize, kernelSize), stride: (step, step), padding: (padding, padding)),
+                   op: "AvgPool2d") { $0.mean(axis: 4) }
         }
     }
+}
+
+/// `reduce` over each window of `x` [N, C, H, W]: the windows unfolded to [N, OH, OW, C, K],
+/// reduced along K, and seen as [N, C, OH, OW].
+private func pooled(_ x: Tensor, _ windows: WindowGeometry, op: String, _ reduce: (Tensor) -> Tensor) -> Tensor {
+    if x.rank != 4 { fatalError("\(op): expects [N, C, H, W], got \(x.shape)") }
+    if windows.outputSize(height: x.shape[2], width: x.shape[3]) == nil {
+        fatalError("\(op): a \(windows.kernel) kernel does not fit input \(x.shape) with padding \(windows.padding)")
+    }
+    let rows = x.unfold(windows)
+    let shape = rows.shape
+    return reduce(rows.reshape([shape[0], shape[1], shape[2], x.shape[1], windows.kernelCount])).permute(0, 3, 1, 2)
 }

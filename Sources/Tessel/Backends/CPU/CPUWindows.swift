@@ -1,0 +1,104 @@
+// im2col and col2im on the CPU backend: convolutions and pools as one copy each way.
+
+extension CPUBackend {
+    func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (output.shape[1], output.shape[2])
+        let strides = x.layout.strides
+        let source = UnsafePointer(x.cpuBase(Float.self) + x.layout.offset)
+        let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
+        let (kh, kw) = windows.kernel
+        let rowLength = c * kh * kw
+        // One task per output row of windows (n, oh): ow rows of C * KH * KW values.
+        parallelFor(n * oh, grain: Swift.max(1, 16384 / Swift.max(ow * rowLength, 1))) { rows in
+            for row in rows {
+                let image = row / oh, outY = row % oh
+                var out = target.value + row * ow * rowLength
+                let top = outY * windows.stride.height - windows.padding.height
+                for outX in 0..<ow {
+                    let left = outX * windows.stride.width - windows.padding.width
+                    if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
+                        // The whole window inside the image (always, without padding): no bounds checks.
+                        let stepY = windows.dilation.height * strides[2], stepX = windows.dilation.width * strides[3]
+                        for channel in 0..<c {
+                            var line = source + image * strides[0] + channel * strides[1] + top * strides[2] + left * strides[3]
+                            for _ in 0..<kh {
+                                for kx in 0..<kw { out[kx] = line[kx * stepX] }
+                                out += kw
+                                line += stepY
+                            }
+                        }
+                        continue
+                    }
+                    for channel in 0..<c {
+                        let plane = source + image * strides[0] + channel * strides[1]
+                        for ky in 0..<kh {
+                            let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
+                            guard inY >= 0 && inY < h else {
+                                out.update(repeating: 0, count: kw)
+                                out += kw
+                                continue
+                            }
+                            let line = plane + inY * strides[2]
+                            for kx in 0..<kw {
+                                let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
+                                out.pointee = inX >= 0 && inX < w ? line[inX * strides[3]] : 0
+                                out += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let (n, c, h, w) = (output.shape[0], output.shape[1], output.shape[2], output.shape[3])
+        let (oh, ow) = (columns.shape[1], columns.shape[2])
+        let source = UnsafePointer(columns.cpuBase(Float.self) + columns.layout.offset)
+        let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
+        let (kh, kw) = windows.kernel
+        let rowLength = c * kh * kw
+        // One task per image: its rows are read in order and added into its own [C, H, W].
+        parallelFor(n, grain: 1) { images in
+            for image in images {
+                let out = target.value + image * c * h * w
+                out.update(repeating: 0, count: c * h * w)
+                var row = source + image * oh * ow * rowLength
+                for outY in 0..<oh {
+                    let top = outY * windows.stride.height - windows.padding.height
+                    for outX in 0..<ow {
+                        let left = outX * windows.stride.width - windows.padding.width
+                        if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
+                            let stepY = windows.dilation.height * w, stepX = windows.dilation.width
+                            for channel in 0..<c {
+                                var line = out + channel * h * w + top * w + left
+                                for _ in 0..<kh {
+                                    for kx in 0..<kw { line[kx * stepX] += row[kx] }
+                                    row += kw
+                                    line += stepY
+                                }
+                            }
+                            continue
+                        }
+                        for channel in 0..<c {
+                            let plane = out + channel * h * w
+                            for ky in 0..<kh {
+                                let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
+                                guard inY >= 0 && inY < h else {
+                                    row += kw
+                                    continue
+                                }
+                                for kx in 0..<kw {
+                                    let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
+                                    if inX >= 0 && inX < w { plane[inY * w + inX] += row.pointee }
+                                    row += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+// im2col and col2im on the OpenCL backend (`Kernels/windows.cl`).
+
+extension OpenCLBackend {
+    public func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let source = checked(x.buffer, x.layout, "unfold"), target = checked(output.buffer, output.layout, "unfold")
+        let strides = x.layout.strides
+        launcher.launch(kernel("unfold_f"), count: output.count,
+                        [.int(output.count)] + geometry(images: x.shape, rows: output.shape, windows)
+                            + [.buffer(source), .int(x.layout.offset), .int(strides[0]), .int(strides[1]), .int(strides[2]), .int(strides[3]),
+                               .buffer(target), .int(output.layout.offset)])
+    }
+
+    public func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let source = checked(columns.buffer, columns.layout, "fold"), target = checked(output.buffer, output.layout, "fold")
+        launcher.launch(kernel("fold_f"), count: output.count,
+                        [.int(output.count)] + geometry(images: output.shape, rows: columns.shape, windows)
+                            + [.buffer(source), .int(columns.layout.offset), .buffer(target), .int(output.layout.offset)])
+    }
+
+    /// c, h, w, oh, ow, then the kernel, stride, padding and dilation (each height, width).
+    private func geometry(images: [Int], rows: [Int], _ windows: WindowGeometry) -> [CLArg] {
+        [images[1], images[2], images[3], rows[1], rows[2], windows.kernel.height, windows.kernel.width,
+         windows.stride.height, windows.stride.width, windows.padding.height, windows.padding.width,
+         windows.dilation.height, windows.dilation.width].map { CLArg.int($0) }
+    }
+}

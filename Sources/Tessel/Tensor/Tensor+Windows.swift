@@ -1,0 +1,32 @@
+extension Tensor {
+    /// The sliding windows of images [N, C, H, W], zero-padded, as rows ready for a GEMM:
+    /// [N, OH, OW, C * KH * KW], each row one window with its channels outermost (PyTorch's
+    /// `F.unfold` gives the transpose, [N, C * KH * KW, OH * OW]). One kernel; its gradient is
+    /// ``fold(_:height:width:)``.
+    public func unfold(_ windows: WindowGeometry) -> Tensor {
+        check(rank == 4 && dtype == .float32, "unfold: expects float32 images [N, C, H, W], got \(dtype) \(shape)")
+        check([windows.kernel.height, windows.kernel.width, windows.stride.height, windows.stride.width,
+               windows.dilation.height, windows.dilation.width].allSatisfy { $0 >= 1 } && windows.padding.height >= 0 && windows.padding.width >= 0,
+              "unfold: kernel, stride and dilation must be positive and padding not negative, got \(windows)")
+        check(windows.outputSize(height: shape[2], width: shape[3]) != nil,
+              "unfold: a \(windows.kernel) kernel does not fit input \(shape) with padding \(windows.padding) and dilation \(windows.dilation)")
+        return Dispatch.run(.unfold(windows), [self])
+    }
+
+    /// The inverse arrangement of ``unfold(_:)``: rows [N, OH, OW, C * KH * KW] summed back into
+    /// images [N, C, height, width] where windows overlap (col2im). Its gradient is `unfold`.
+    public func fold(_ windows: WindowGeometry, height: Int, width: Int) -> Tensor {
+        check(rank == 4 && dtype == .float32 && shape[3] % windows.kernelCount == 0,
+              "fold: expects float32 rows [N, OH, OW, C * \(windows.kernelCount)], got \(dtype) \(shape)")
+        let size = windows.outputSize(height: height, width: width)
+        check(size.map { $0.height == shape[1] && $0.width == shape[2] } ?? false,
+              "fold: rows \(shape) are not the windows of a \(height)x\(width) image under \(windows)")
+        return Dispatch.run(.fold(windows, height: height, width: width), [self])
+    }
+}
+
+extension WindowGeometry: CustomStringConvertible {
+    public var description: String {
+        "kernel \(kernel.height)x\(kernel.width), stride \(stride.height)x\(stride.width), padding \(padding.height)x\(padding.width), dilation \(dilation.height)x\(dilation.width)"
+    }
+}
