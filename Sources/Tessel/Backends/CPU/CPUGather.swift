@@ -25,6 +25,22 @@ extension CPUBackend {
         let runs = StridedRuns([index.layout, source.layout, frozen])
         let indices = index.cpuBase(Int32.self)
         let strides = (0..<3).map(runs.innerStride)
+        if output.dtype == .float32 && index.shape[axis] == 1 && output.layout.hasNoSelfOverlap {
+            // One index per output row (a gather's gradient): every element lands in its own row,
+            // so threads never meet and each output element gets at most one addition.
+            let values = UncheckedSendable(source.cpuBase(Float.self)), target = UncheckedSendable(output.cpuBase(Float.self))
+            let positions = UncheckedSendable(indices)
+            parallelFor(index.count, grain: elementwiseGrain) { range in
+                runs.forEachRun(in: range) { offsets, length in
+                    for i in 0..<length {
+                        let position = Int(positions.value[offsets[0] + i * strides[0]])
+                        if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
+                        target.value[offsets[2] + i * strides[2] + position * axisStride] += values.value[offsets[1] + i * strides[1]]
+                    }
+                }
+            }
+            return
+        }
         // One thread: repeated indices from different threads would race on their sums, and the
         // order of the additions (hence float rounding) stays the same run to run.
         if output.dtype == .float32 {

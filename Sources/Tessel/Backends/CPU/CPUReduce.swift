@@ -90,6 +90,23 @@ extension CPUBackend {
             return
         }
         let grain = Swift.max(1, elementwiseGrain / Swift.max(innerCount, 1))
+        if isFloat && op != .sum && innerRuns.shape.count == 1 && innerCount <= 64 {
+            // Many short float rows (a pool's windows, a batch of logits): compared in Float
+            // directly, not through the generic Double partials, with the same NaN and tie rules.
+            let innerStride = innerRuns.innerStride(0), innerStart = innerRuns.offsets[0]
+            let wantsLarger = op == .max || op == .argmax
+            parallelFor(outerCount, grain: grain) { range in
+                var o = range.lowerBound
+                outerRuns.forEachRun(in: range) { offsets, length in
+                    let stride = outerRuns.innerStride(0)
+                    shortRowExtrema(floats.value + offsets[0] + innerStart, rows: length, rowStride: stride, count: innerCount,
+                                    stride: innerStride, larger: wantsLarger,
+                                    values: op.isArg ? nil : floatOut.value + o, indices: op.isArg ? intOut.value + o : nil)
+                    o += length
+                }
+            }
+            return
+        }
         parallelFor(outerCount, grain: grain) { range in
             // forEachRun visits runs in order, so a counter recovers the flat output index.
             var o = range.lowerBound
@@ -103,7 +120,45 @@ extension CPUBackend {
         }
     }
 
-    /// Reduces strided columns: out[o] = reduce over j of x[o + offset(j)], vectorised across o.
+    /// The maximum (or minimum) of each of `rows` short rows and its first position, as `combine`
+/// decides them (a NaN wins and ends the row; ties keep the first), into `values` or `indices`.
+/// Eight rows at a time in SIMD lanes: a single row's compare-and-select chain is latency-bound.
+@inline(never)
+private func shortRowExtrema(_ base: UnsafeMutablePointer<Float>, rows: Int, rowStride: Int, count: Int, stride: Int, larger: Bool,
+                             values: UnsafeMutablePointer<Float>?, indices: UnsafeMutablePointer<Int32>?) {
+    var r = 0
+    let lanes = SIMD8<Int>(0, 1, 2, 3, 4, 5, 6, 7) &* rowStride
+    while r + 8 <= rows {
+        let row = base + r * rowStride
+        func column(_ k: Int) -> SIMD8<Float> {
+            let p = row + k * stride
+            return SIMD8(p[lanes[0]], p[lanes[1]], p[lanes[2]], p[lanes[3]], p[lanes[4]], p[lanes[5]], p[lanes[6]], p[lanes[7]])
+        }
+        var best = column(0), bestIndex = SIMD8<Int32>(repeating: 0)
+        for k in 1..<Swift.max(count, 1) {
+            let value = column(k)
+            let bestIsNumber = best .== best
+            let better = bestIsNumber .& ((value .!= value) .| (larger ? value .> best : value .< best))
+            best.replace(with: value, where: better)
+            bestIndex.replace(with: Int32(k), where: better)
+        }
+        if let values { for lane in 0..<8 { values[r + lane] = best[lane] } } else { for lane in 0..<8 { indices![r + lane] = bestIndex[lane] } }
+        r += 8
+    }
+    for r in r..<rows {
+        let row = base + r * rowStride
+        var best = row[0], bestIndex = 0
+        for k in 1..<Swift.max(count, 1) {
+            let value = row[k * stride]
+            let better = !best.isNaN && (value.isNaN || (larger ? value > best : value < best))
+            best = better ? value : best
+            bestIndex = better ? k : bestIndex
+        }
+        if let values { values[r] = best } else { indices![r] = Int32(bestIndex) }
+    }
+}
+
+/// Reduces strided columns: out[o] = reduce over j of x[o + offset(j)], vectorised across o.
     ///
     /// Work is cut into column blocks whose accumulators stay in L1. With fewer than two blocks
     /// per core, the reduced rows are split between cores as well, so that each core streams
