@@ -128,6 +128,10 @@ public struct StridedView: @unchecked Sendable {
 
     /// The same buffer with another layout.
     func with(_ layout: Layout) -> StridedView { StridedView(buffer: buffer, dtype: dtype, layout: layout) }
+
+    /// The view with its axes in `order` (every operand of an element-wise op permuted alike
+    /// leaves the op unchanged).
+    func permuted(_ order: [Int]) -> StridedView { with(layout.permuted(order)) }
 }
 
 /// Element-wise functions of one operand (float32 unless noted).

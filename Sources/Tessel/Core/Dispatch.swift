@@ -479,8 +479,18 @@ enum Dispatch {
     /// shape, its layout's arrays are shared instead of built (an op's output usually has its
     /// input's shape, and two arrays per op were a good part of a small op's cost).
     static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = []) throws(TesselError) -> Tensor {
-        let layout = like.first(where: { $0.shape == shape && $0.offset == 0 && $0.layout.isRowMajorDense })
+        var layout = like.first(where: { $0.shape == shape && $0.offset == 0 && $0.layout.isRowMajorDense })
             .map { Layout(shape: $0.shape, strides: $0.strides, offset: 0) } ?? Layout(contiguous: shape)
+        if !like.contains(where: { $0.shape == shape && $0.layout.isContiguous }),
+           let order = like.lazy.compactMap({ $0.shape == shape ? $0.layout.denseAxisOrder : nil }).first {
+            // Keep an operand's memory order (as PyTorch keeps channels-last): the kernel then
+            // walks every operand in one run, and later views of the result (the permutation
+            // back) stay free.
+            let dense = Layout(contiguous: order.map { shape[$0] })
+            var strides = [Int](repeating: 0, count: shape.count)
+            for (position, axis) in order.enumerated() { strides[axis] = dense.strides[position] }
+            layout = Layout(shape: shape, strides: strides, offset: 0)
+        }
         let count = Layout.elementCount(shape, op: "empty")
         guard let buffer = backend.tryAllocate(count: count) else {
             throw .outOfMemory(device: backend.device.description, bytes: count * dtype.byteSize)

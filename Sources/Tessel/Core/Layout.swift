@@ -55,6 +55,17 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// The axis order (outermost first) under which the view is contiguous, when it is a
+    /// permutation of a contiguous layout (a transpose, channels-last images seen as NCHW); nil
+    /// when it has gaps, overlaps or broadcasts. Size-1 axes go first: their strides are free.
+    var denseAxisOrder: [Int]? {
+        let order = shape.indices.sorted { a, b in
+            if (shape[a] == 1) != (shape[b] == 1) { return shape[a] == 1 }
+            return strides[a] != strides[b] ? strides[a] > strides[b] : a < b
+        }
+        return permuted(order).isContiguous ? order : nil
+    }
+
     /// The step of the view seen as one flat run in row-major order: 1 when it is contiguous,
     /// 0 when every element is the same one (a broadcast scalar), nil otherwise.
     var flatStride: Int? {

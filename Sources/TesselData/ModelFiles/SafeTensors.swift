@@ -136,7 +136,7 @@ public struct SafeTensors: Sendable {
             }
             found.append((name, dtype, shape, offsets[0], offsets[1]))
         }
-        found.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        found.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var expected = 0
         for tensor in found {
             guard tensor.begin == expected else {

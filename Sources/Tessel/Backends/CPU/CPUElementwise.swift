@@ -97,6 +97,24 @@ func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: Str
     }
 }
 
+/// One run of a comparison into 0/1 int32, as plain loops per stride case: LLVM vectorises
+/// these itself, while Swift's SIMD comparison operators compiled to one lane at a time
+/// (ten times slower).
+@inline(__always)
+func compareRun<T: SIMDScalar & Comparable>(_ x: UnsafePointer<T>, _ strideX: Int, _ y: UnsafePointer<T>, _ strideY: Int,
+                                           _ target: UnsafeMutablePointer<Int32>, _ length: Int, _ test: (T, T) -> Bool) {
+    switch (strideX, strideY) {
+    case (1, 1): for i in 0..<length { target[i] = test(x[i], y[i]) ? 1 : 0 }
+    case (1, 0):
+        let right = y[0]
+        for i in 0..<length { target[i] = test(x[i], right) ? 1 : 0 }
+    case (0, 1):
+        let left = x[0]
+        for i in 0..<length { target[i] = test(left, y[i]) ? 1 : 0 }
+    default: for i in 0..<length { target[i] = test(x[i * strideX], y[i * strideY]) ? 1 : 0 }
+    }
+}
+
 /// One run of a binary op: SIMD where each operand is contiguous or broadcast (stride 0).
 @inline(__always)
 func binaryRun<T: SIMDScalar, R: SIMDScalar>(_ x: UnsafePointer<T>, _ strideX: Int, _ y: UnsafePointer<T>, _ strideY: Int,
@@ -138,7 +156,10 @@ extension CPUBackend {
     // as an out-of-line call on four 128-bit pieces).
 
     func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView) {
-        if !output.layout.isContiguous { return throughDense(output) { unary(op, x, into: $0) } }
+        if !output.layout.isContiguous {
+            if let order = output.layout.denseAxisOrder { return unary(op, x.permuted(order), into: output.permuted(order)) }
+            return throughDense(output) { unary(op, x, into: $0) }
+        }
         if x.dtype != .float32 {
             let out = output
             switch op {
@@ -170,7 +191,12 @@ extension CPUBackend {
 
     func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView) {
         check(a.dtype == b.dtype && a.shape == b.shape, "binary \(op.rawValue): operands differ")
-        if !output.layout.isContiguous { return throughDense(output) { binary(op, a, b, into: $0) } }
+        if !output.layout.isContiguous {
+            if let order = output.layout.denseAxisOrder {
+                return binary(op, a.permuted(order), b.permuted(order), into: output.permuted(order))
+            }
+            return throughDense(output) { binary(op, a, b, into: $0) }
+        }
         if op.isComparison {
             if a.dtype == .float32 {
                 compare(op, a, b, Float.self, into: output)
@@ -245,32 +271,26 @@ extension CPUBackend {
     }
 
     /// Comparisons of float32 or int32 operands: 1 where it holds, else 0 (int32 masks).
+    // Inlined into each call site, so T is concrete: unspecialised, the SIMD comparisons ran
+    // through generic witnesses, ten times slower than the scalar loop.
+    @inline(__always)
     private func compare<T: SIMDScalar & Comparable>(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _: T.Type,
                                                      into out: StridedView) where T.SIMDMaskScalar == Int32 {
         switch op {
-        case .equal: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .== $1) }, scalar: { $0 == $1 ? 1 : 0 })
-            }
-        case .notEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .!= $1) }, scalar: { $0 != $1 ? 1 : 0 })
-            }
-        case .less: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .< $1) }, scalar: { $0 < $1 ? 1 : 0 })
-            }
-        case .lessEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .<= $1) }, scalar: { $0 <= $1 ? 1 : 0 })
-            }
-        case .greater: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .> $1) }, scalar: { $0 > $1 ? 1 : 0 })
-            }
-        case .greaterEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in
-                binaryRun(x, sx, y, sy, t, n, vector: { maskToInt($0 .>= $1) }, scalar: { $0 >= $1 ? 1 : 0 })
-            }
+        case .equal: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 == $1 } }
+        case .notEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 != $1 } }
+        case .less: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 < $1 } }
+        case .lessEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 <= $1 } }
+        case .greater: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 > $1 } }
+        case .greaterEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 >= $1 } }
         default: checkFailure("\(op.rawValue): not a comparison")
         }
     }
 
     func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
+        if !output.layout.isContiguous, let order = output.layout.denseAxisOrder {
+            return select(condition.permuted(order), a.permuted(order), b.permuted(order), into: output.permuted(order))
+        }
         // Two passes through the generic binary loop would need a temporary; a direct run walk does not.
         let runs = StridedRuns([condition.layout, a.layout, b.layout, output.layout])
         let c = condition.cpuBase(Int32.self), x = a.cpuBase(UInt32.self), y = b.cpuBase(UInt32.self)
@@ -288,6 +308,7 @@ extension CPUBackend {
 
     func cast(_ source: StridedView, to dtype: DType, into output: StridedView) {
         if !output.layout.isContiguous && source.dtype != dtype && !(source.dtype == .bool && dtype == .int32) {
+            if let order = output.layout.denseAxisOrder { return cast(source.permuted(order), to: dtype, into: output.permuted(order)) }
             return throughDense(output) { cast(source, to: dtype, into: $0) }
         }
         let out = output
@@ -408,9 +429,10 @@ extension CPUBackend {
     }
 }
 
-/// 1 where the mask is set, else 0 (float and int32 vectors share this mask type).
+/// 1 where the mask is set, else 0 (float and int32 vectors share this mask type). A set lane
+/// is all ones (-1), so negating it gives 1: `replacing(with:where:)` compiled to a lane-by-lane loop.
 @inline(__always) func maskToInt(_ mask: SIMDMask<Vector<Int32>>) -> Vector<Int32> {
-    Vector<Int32>(repeating: 0).replacing(with: 1, where: mask)
+    Vector<Int32>(repeating: 0) &- unsafeBitCast(mask, to: Vector<Int32>.self)
 }
 
 @inline(__always) func lanewise2<T: SIMDScalar>(_ x: Vector<T>, _ y: Vector<T>, _ f: (T, T) -> T) -> Vector<T> {
