@@ -41,8 +41,9 @@ public final class DataLoader {
         generator = Generator(seed: seed)
         let shape = [data.count, 1, data.rows, data.columns]
         // The shapes match by construction (LabeledImages checks its sizes).
-        let pixels = try! Tensor(bytes: data.pixels, shape: shape, dtype: .float32, device: device)
-        images = normalization.apply(toPixels: pixels)
+        var pixels = try! Tensor(bytes: data.pixels, shape: shape, dtype: .float32, device: device)
+        normalization.apply(toPixelsInPlace: &pixels)
+        images = pixels
         labels = Tensor(data.labels, device: device)
     }
 

@@ -21,4 +21,12 @@ public struct Normalization: Codable, Sendable, Equatable {
         // One multiply-add: x / 255 / std - mean / std.
         pixels * (1 / (255 * std)) - mean / std
     }
+
+    /// `pixels` scaled and normalised in place (a whole dataset: no second copy of it).
+    public func apply(toPixelsInPlace pixels: inout Tensor) {
+        Tensor.withoutGrad {
+            pixels *= 1 / (255 * std)
+            pixels -= mean / std
+        }
+    }
 }

@@ -10,6 +10,14 @@ extension CPUBackend {
         let strides = (0..<3).map(runs.innerStride)
         parallelFor(index.count, grain: elementwiseGrain) { range in
             runs.forEachRun(in: range) { offsets, length in
+                if strides[0] == 0 && strides[1] == 1 && strides[2] == 1 {
+                    // One position for the whole run (indexSelect's rows, a batch of images):
+                    // a row copy instead of a lookup per element.
+                    let position = Int(indices[offsets[0]])
+                    if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
+                    (out.value + offsets[2]).update(from: source + offsets[1] + position * axisStride, count: length)
+                    return
+                }
                 for i in 0..<length {
                     let position = Int(indices[offsets[0] + i * strides[0]])
                     if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
