@@ -4,16 +4,18 @@ extension OpenCLBackend {
     public func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
         let source = checked(x.buffer, x.layout, "unfold"), target = checked(output.buffer, output.layout, "unfold")
         let strides = x.layout.strides
-        launcher.launch(kernel("unfold_f"), count: output.count,
-                        [.int(output.count)] + geometry(images: x.shape, rows: output.shape, windows)
+        let windowCount = output.shape[0] * output.shape[1] * output.shape[2]
+        launcher.launch(kernel("unfold_f"), count: windowCount,
+                        [.int(windowCount)] + geometry(images: x.shape, rows: output.shape, windows)
                             + [.buffer(source), .int(x.layout.offset), .int(strides[0]), .int(strides[1]), .int(strides[2]), .int(strides[3]),
                                .buffer(target), .int(output.layout.offset)])
     }
 
     public func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {
         let source = checked(columns.buffer, columns.layout, "fold"), target = checked(output.buffer, output.layout, "fold")
-        launcher.launch(kernel("fold_f"), count: output.count,
-                        [.int(output.count)] + geometry(images: output.shape, rows: columns.shape, windows)
+        let lineCount = output.shape[0] * output.shape[1] * output.shape[2]
+        launcher.launch(kernel("fold_f"), count: lineCount,
+                        [.int(lineCount)] + geometry(images: output.shape, rows: columns.shape, windows)
                             + [.buffer(source), .int(columns.layout.offset), .buffer(target), .int(output.layout.offset)])
     }
 
