@@ -10,6 +10,7 @@ final class TrainingProgress {
     private let epochs: Int
     private var lastDraw = Date.distantPast
     private var nextQuarter = 1
+    private var samplesThisEpoch = 0
 
     init(epochs: Int, live: Bool = standardOutputIsTerminal) {
         self.epochs = epochs
@@ -23,6 +24,7 @@ final class TrainingProgress {
     func step(_ step: Learner.Step) {
         let done = step.batch + 1
         let last = done == step.batchCount
+        samplesThisEpoch = step.batch == 0 ? step.samples : samplesThisEpoch + step.samples
         if live {
             // Reading the loss waits for the device: only when the line is redrawn (10 per second).
             guard last || Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
@@ -46,7 +48,7 @@ final class TrainingProgress {
         let done = step.batch + 1
         let width = 24, filled = width * done / step.batchCount
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let rate = step.elapsed > 0 ? Double(done * step.samples) / step.elapsed : 0
+        let rate = step.elapsed > 0 ? Double(samplesThisEpoch) / step.elapsed : 0
         let eta = done > 0 ? step.elapsed / Double(done) * Double(step.batchCount - done) : 0
         return "epoch \(step.epoch + 1)/\(epochs) [\(bar)] \(done)/\(step.batchCount)  loss \(String(format: "%.4f", step.loss.item()))  "
             + "\(Int(rate)) samples/s  ETA \(clock(eta))"
