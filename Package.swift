@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Tessel", targets: ["Tessel"]),
         .library(name: "TesselNN", targets: ["TesselNN"]),
         .library(name: "TesselData", targets: ["TesselData"]),
+        .library(name: "TesselServe", targets: ["TesselServe"]),
         .executable(name: "tessel", targets: ["tessel"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(name: "TesselData", dependencies: ["Tessel", "TesselNN", "CZlib", "CPNG"]),
+        .target(name: "TesselServe", dependencies: ["Tessel", "TesselData"]),
         .executableTarget(
             name: "tessel",
             dependencies: ["Tessel", "TesselNN", "TesselData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -36,5 +38,6 @@ let package = Package(
         .testTarget(name: "TesselTests", dependencies: ["Tessel"]),
         .testTarget(name: "TesselNNTests", dependencies: ["TesselNN"]),
         .testTarget(name: "TesselDataTests", dependencies: ["TesselData"]),
+        .testTarget(name: "TesselServeTests", dependencies: ["TesselServe"]),
     ]
 )
