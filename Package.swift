@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
@@ -30,14 +32,21 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(name: "TesselData", dependencies: ["Tessel", "TesselNN", "CZlib", "CPNG"]),
-        .target(name: "TesselServe", dependencies: ["Tessel", "TesselData"]),
+        .target(name: "TesselServe", dependencies: [
+            "Tessel", "TesselData",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .executableTarget(
             name: "tessel",
-            dependencies: ["Tessel", "TesselNN", "TesselData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tessel", "TesselNN", "TesselData", "TesselServe",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TesselTests", dependencies: ["Tessel"]),
         .testTarget(name: "TesselNNTests", dependencies: ["TesselNN"]),
         .testTarget(name: "TesselDataTests", dependencies: ["TesselData"]),
-        .testTarget(name: "TesselServeTests", dependencies: ["TesselServe"]),
+        .testTarget(name: "TesselServeTests", dependencies: [
+            "TesselServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )
