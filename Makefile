@@ -4,11 +4,13 @@
 SIMD_FLAGS := $(shell sh scripts/simd-flags.sh)
 RELEASE    := -c release $(SIMD_FLAGS)
 APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo zlib1g-dev libpng-dev
+# The tests also drive the server's drawing page in headless Chromium.
+TEST_PACKAGES := chromium
 
 .PHONY: deps build run test devices bench compare tune-clblast gpu-box clean
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -28,7 +30,8 @@ run: build
 # `@testable import` working, and costs speed (softmax ran 2.5x slower), so the tests build in
 # their own folder and never replace the `tessel` that `bench` and `compare` time.
 # No --parallel: it hides XCTest's summary line when all pass.
-test: deps
+test:
+	@$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(TEST_PACKAGES)"
 	swift test $(RELEASE) -Xswiftc -enable-testing --scratch-path .build-test
 
 devices: build

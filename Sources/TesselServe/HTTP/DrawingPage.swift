@@ -38,6 +38,15 @@ async function predict() {
     `<div class="bar"><span>${i}</span><div style="width:${Math.round(p * 300)}px"></div>${p.toFixed(3)}</div>`).join('');
 }
 document.getElementById('clear').onclick();
+// `#stroke`: draw a "1" with real pointer events, as a person's mouse would (what the
+// headless-browser test of this page does).
+if (location.hash === '#stroke') {
+  const r = pad.getBoundingClientRect();
+  const at = (x, y) => ({ clientX: r.left + x, clientY: r.top + y, bubbles: true, pointerId: 1 });
+  pad.dispatchEvent(new PointerEvent('pointerdown', at(140, 40)));
+  for (let y = 40; y <= 240; y += 10) pad.dispatchEvent(new PointerEvent('pointermove', at(140, y)));
+  window.dispatchEvent(new PointerEvent('pointerup', at(140, 240)));
+}
 </script>
 </body></html>
 """

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (loopback unless told otherwise).")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on.")
+    @Option(help: "Port to listen on (0: any free port, printed when ready).")
     var port = 8080
 
     @Option(help: "The most requests in one device batch.")
@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     var bodyLimit = 1 << 20
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535, got \(port)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535 (0: any free port), got \(port)") }
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1, got \(maxBatch)") }
         guard maxDelayMs.isFinite, maxDelayMs >= 0 else { throw ValidationError("--max-delay-ms must be 0 or more, got \(maxDelayMs)") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1, got \(queueCapacity)") }
