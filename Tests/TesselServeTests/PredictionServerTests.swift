@@ -159,3 +159,23 @@ final class PredictionServerTests: XCTestCase {
         }
     }
 }
+
+/// The one-pass reader of `{"pixels": [...]}` agrees with JSONDecoder and hands everything else to it.
+final class PixelBodyTests: XCTestCase {
+    func testThePlainReaderAgreesWithJSONDecoderOrDefers() {
+        struct Body: Decodable { let pixels: [Double] }
+        let cases = ["{\"pixels\": [0, 12, 255]}", " { \"pixels\" :[1.5,2e1, 3E-1 ,-4, 0.25 ] } \n", "{\"pixels\":[]}",
+                     "{\"pixels\": [1, 2], \"extra\": 1}", "{\"pixels\": [\"1\"]}", "{\"pixels\": [1,]}", "{\"pixels\": [1 2]}",
+                     "{\"pixels\": [1]} x", "{\"pixels\": [1.2.3]}", "{\"pixels\": [[1]]}", "{\"pixels\": [1e999]}", "{\"pix\": [1]}",
+                     "{\"pixels\": [12345678901234567890]}", "{\"pixels\": [--1]}"]
+        for text in cases {
+            let bytes = Array(text.utf8)
+            let decoded = try? JSONDecoder().decode(Body.self, from: Data(bytes)).pixels
+            if let plain = ImageInput.plainPixelArray(bytes) {
+                XCTAssertEqual(plain, decoded, "\(text): the one-pass reader must read what JSONDecoder reads")
+            }
+            if decoded == nil { XCTAssertNil(ImageInput.plainPixelArray(bytes).flatMap { $0.allSatisfy(\.isFinite) ? $0 : nil }, text) }
+        }
+        XCTAssertEqual(ImageInput.plainPixelArray(Array("{\"pixels\": [0, 12, 255]}".utf8)), [0, 12, 255])
+    }
+}
