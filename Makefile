@@ -4,8 +4,9 @@
 SIMD_FLAGS := $(shell sh scripts/simd-flags.sh)
 RELEASE    := -c release $(SIMD_FLAGS)
 APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo zlib1g-dev libpng-dev
-# The tests also drive the server's drawing page in headless Chromium.
-TEST_PACKAGES := chromium
+# The tests also drive the server's drawing page in headless Chromium, and two replicas behind
+# nginx under wrk's load (deploy/replicas.sh).
+TEST_PACKAGES := chromium nginx wrk curl
 
 .PHONY: deps build run test devices bench compare tune-clblast gpu-box clean
 

@@ -53,6 +53,26 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(log.contains("stopped: 1 predictions served"), log)
     }
 
+    /// deploy/replicas.sh: two replicas behind nginx, one stopped with SIGTERM in the middle of a
+    /// bounded load; the script fails if any request was not answered 200.
+    func testTwoReplicasBehindNginxLoseNoRequestWhenOneStops() throws {
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/bin/sh")
+        script.arguments = ["deploy/replicas.sh", "Tests/Fixtures/models/pytorch-mlp.safetensors", "4"]
+        script.environment = ProcessInfo.processInfo.environment.merging(["TESSEL": builtTessel.path]) { $1 }
+        let output = Pipe()
+        script.standardOutput = output
+        script.standardError = output
+        try script.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        script.waitUntilExit()
+        XCTAssertEqual(script.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("replica A exited 0"), text)
+        XCTAssertTrue(text.contains("every request answered 200"), text)
+        let requests = text.firstMatch(of: /(\d+) requests in/).flatMap { Int($0.1) } ?? 0
+        XCTAssertGreaterThan(requests, 100, "the load ran: \(text)")
+    }
+
     func testServeRejectsBadArgumentsBeforeBinding() throws {
         let cases: [([String], String)] = [
             (["serve", "--model", "Tests/Fixtures/models/tessel-cnn.safetensors", "--port", "70000"], "--port must be 0...65535"),
