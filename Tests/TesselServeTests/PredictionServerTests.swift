@@ -113,7 +113,10 @@ final class PredictionServerTests: XCTestCase {
                     if !message.isEmpty { XCTAssertTrue(error.contains(message), "\(error) should contain \(message)") }
                 }
             }
-            try await client.execute(uri: "/nowhere", method: .get) { XCTAssertEqual($0.status, .notFound) }
+            try await client.execute(uri: "/nowhere", method: .get) { response in
+                XCTAssertEqual(response.status, .notFound)
+                XCTAssertEqual(Self.decode(response)["error"] as? String, "no such path: /nowhere")
+            }
         }
     }
 

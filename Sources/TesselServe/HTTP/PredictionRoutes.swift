@@ -25,6 +25,7 @@ public struct PredictionRoutes: Sendable {
     /// A Hummingbird router with the API's routes.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.middlewares.add(JSONErrors())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             queue.isReady ? text("ready\n", status: .ok) : text("not ready\n", status: .serviceUnavailable)
@@ -105,6 +106,20 @@ public struct PredictionRoutes: Sendable {
         } catch {
             metrics.failed("cancelled", after: ContinuousClock.now - started)
             return failure("\(error)", status: .internalServerError)
+        }
+    }
+}
+
+/// Errors thrown below the routes (no route for the path: 404) answered as JSON like the rest.
+struct JSONErrors: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPResponseError {
+            let message = error.status == .notFound ? "no such path: \(request.uri.path)" : "\(error.status.reasonPhrase)"
+            return failure(message, status: error.status)
         }
     }
 }
