@@ -43,6 +43,15 @@ public final class BatchingQueue: @unchecked Sendable {
     private var stopping = false
     private var statistics = QueueStatistics()
     private var ready = false
+    private var batchObservers: [@Sendable (BatchReport) -> Void] = []
+
+    /// One batch that ran: its size, how long each of its requests waited, and the model's time.
+    public struct BatchReport: Sendable {
+        public let size: Int
+        public let queueDurations: [Duration]
+        public let modelDuration: Duration
+        public let succeeded: Bool
+    }
 
     public let configuration: BatchingConfiguration
     public let devices: [Device]
@@ -132,6 +141,11 @@ public final class BatchingQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return ready && !stopping
+    }
+
+    /// Calls `observer` after every batch (on that device's worker thread), as metrics need.
+    public func observeBatches(_ observer: @escaping @Sendable (BatchReport) -> Void) {
+        locked { batchObservers.append(observer) }
     }
 
     /// A snapshot of the counters.
@@ -243,13 +257,17 @@ public final class BatchingQueue: @unchecked Sendable {
             defer { request.continuation = nil }
             return request.continuation
         }
+        let succeeded: Bool
         switch result {
-        case .success(let values) where values.count % Swift.max(batch.count, 1) == 0:
-            statistics.succeeded += batch.count
-        default:
-            statistics.failed += batch.count
+        case .success(let values) where values.count % Swift.max(batch.count, 1) == 0: succeeded = true
+        default: succeeded = false
         }
+        if succeeded { statistics.succeeded += batch.count } else { statistics.failed += batch.count }
+        let observers = batchObservers
         condition.unlock()
+        let report = BatchReport(size: batch.count, queueDurations: batch.map { started - $0.arrived },
+                                 modelDuration: finishedAt - started, succeeded: succeeded)
+        for observer in observers { observer(report) }
         switch result {
         case .success(let values) where values.count % Swift.max(batch.count, 1) == 0:
             let width = values.count / batch.count

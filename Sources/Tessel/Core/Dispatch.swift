@@ -179,8 +179,8 @@ enum Dispatch {
             try scatterAdd(into: output, axis: axis, index: inputs[1], source: inputs[2])
             return output
         case .warpAffine:
-            let images = inputs[0].isContiguous ? inputs[0] : try copy(inputs[0])
-            let parameters = inputs[1].isContiguous ? inputs[1] : try copy(inputs[1])
+            let images = try contiguous(inputs[0])
+            let parameters = try contiguous(inputs[1])
             let output = try empty(images.shape, dtype: .float32, on: images.storage.backend)
             if output.count > 0 { images.storage.backend.warpAffine(images.view, parameters: parameters.view, into: output.view) }
             return output
@@ -192,7 +192,7 @@ enum Dispatch {
             if output.count > 0 { x.storage.backend.unfold(x.view, windows, into: output.view) }
             return output
         case .fold(let windows, let height, let width):
-            let columns = inputs[0].isContiguous ? inputs[0] : try copy(inputs[0])
+            let columns = try contiguous(inputs[0])
             let shape = [columns.shape[0], columns.shape[3] / windows.kernelCount, height, width]
             let output = try empty(shape, dtype: .float32, on: columns.storage.backend)
             if output.count > 0 { columns.storage.backend.fold(columns.view, windows, into: output.view) }
@@ -518,6 +518,11 @@ enum Dispatch {
             return
         }
         destination.storage.backend.copy(source, to: destination.view)
+    }
+
+    /// `x` itself when contiguous, else a contiguous copy (for kernels that index densely).
+    private static func contiguous(_ x: Tensor) throws(TesselError) -> Tensor {
+        x.isContiguous ? x : try copy(x)
     }
 
     /// `x` itself, or a contiguous copy when it has reversed (negative-stride) axes: only the

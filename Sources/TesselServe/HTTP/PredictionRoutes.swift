@@ -13,13 +13,14 @@ public struct PredictionRoutes: Sendable {
     public let spec: ModelSpec
     public let metrics: ServerMetrics
     public let bodyLimit: Int
-    private let scraped = ScrapeState()
 
+    /// Routes for `queue`, which from now on reports its batches to `metrics`.
     public init(queue: BatchingQueue, spec: ModelSpec, metrics: ServerMetrics = ServerMetrics(), bodyLimit: Int = 1 << 20) {
         self.queue = queue
         self.spec = spec
         self.metrics = metrics
         self.bodyLimit = bodyLimit
+        queue.observeBatches { metrics.record($0) }
     }
 
     /// A Hummingbird router with the API's routes.
@@ -31,7 +32,7 @@ public struct PredictionRoutes: Sendable {
             queue.isReady ? text("ready\n", status: .ok) : text("not ready\n", status: .serviceUnavailable)
         }
         router.get("/metrics") { _, _ -> Response in
-            scraped.update(metrics, from: queue.stats)
+            metrics.setPending(queue.stats.queueDepth)
             return text(metrics.exposition(), status: .ok, type: "text/plain; version=0.0.4")
         }
         router.get("/") { _, _ -> Response in text(drawingPage, status: .ok, type: "text/html; charset=utf-8") }
@@ -121,18 +122,6 @@ struct JSONErrors: RouterMiddleware {
             let message = error.status == .notFound ? "no such path: \(request.uri.path)" : "\(error.status.reasonPhrase)"
             return failure(message, status: error.status)
         }
-    }
-}
-
-/// The queue counters last folded into the metrics (scrapes add only what is new).
-private final class ScrapeState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var previous = QueueStatistics()
-
-    func update(_ metrics: ServerMetrics, from stats: QueueStatistics) {
-        lock.lock()
-        defer { lock.unlock() }
-        metrics.update(from: stats, previous: &previous)
     }
 }
 

@@ -50,23 +50,18 @@ public final class ServerMetrics: Sendable {
         requestDuration.record(duration)
     }
 
-    /// Brings the queue-side figures up to date from the queue's counters (called before each scrape).
-    func update(from stats: QueueStatistics, previous: inout QueueStatistics) {
-        pending.set(Double(stats.queueDepth))
-        for (size, count) in stats.batchSizes {
-            for _ in 0..<(count - (previous.batchSizes[size] ?? 0)) { batchSize.record(Double(size)) }
+    /// One batch's figures, as the queue reports them: each request's time in the queue, the
+    /// batch's time in the model (for each of its requests), its size.
+    func record(_ batch: BatchingQueue.BatchReport) {
+        batchSize.record(Double(batch.size))
+        for waited in batch.queueDurations {
+            queueDuration.record(waited)
+            computeDuration.record(batch.modelDuration)
         }
-        let requests = stats.succeeded + stats.failed - previous.succeeded - previous.failed
-        if requests > 0 {
-            let queueMean = (stats.queueSeconds - previous.queueSeconds) / Double(requests)
-            let computeMean = (stats.modelSeconds - previous.modelSeconds) / Double(requests)
-            for _ in 0..<requests {
-                queueDuration.record(.nanoseconds(Int64(queueMean * 1e9)))
-                computeDuration.record(.nanoseconds(Int64(computeMean * 1e9)))
-            }
-        }
-        previous = stats
     }
+
+    /// Requests waiting now (read at each scrape).
+    func setPending(_ count: Int) { pending.set(Double(count)) }
 
     /// The Prometheus text exposition.
     public func exposition() -> String {

@@ -37,10 +37,8 @@ func checkWritable(_ path: String, option: String) throws {
         throw ValidationError("cannot write \(option) \(path): it is a folder")
     }
     let existed = FileManager.default.fileExists(atPath: path)
-    guard let handle = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else {
-        throw ValidationError("cannot write \(option) \(path): check that its folder exists and is writable")
-    }
-    try? handle.close()
+    let writable = existed ? FileManager.default.isWritableFile(atPath: path) : FileManager.default.createFile(atPath: path, contents: nil)
+    guard writable else { throw ValidationError("cannot write \(option) \(path): check that its folder exists and is writable") }
     if !existed { try? FileManager.default.removeItem(atPath: path) }
 }
 
