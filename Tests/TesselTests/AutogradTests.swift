@@ -101,6 +101,9 @@ final class AutogradTests: XCTestCase {
             assertGradient("fold", shape: [2, 3, 3, 12], device: device) { $0.fold(windows, height: 4, width: 5) }
             assertGradient("asStrided overlapping windows", shape: [6], device: device) { $0.asStrided(shape: [3, 3], strides: [1, 1], offset: 0) }
             assertGradient("asStrided of a view", shape: [4, 3], device: device) { $0[1...].asStrided(shape: [2, 2], strides: [3, 2], offset: 4) }
+            assertGradient("asStrided of an expanded tensor", shape: [2], device: device) {
+                $0.unsqueeze(axis: 0).expand([3, 2]).asStrided(shape: [2, 2], strides: [1, 0], offset: 0)
+            }
             let index = Tensor([[0, 2], [1, 1], [3, 0]] as [[Int32]], device: device)
             assertGradient("gather", shape: [3, 4], device: device) { $0.gather(axis: 1, index: index) }
             assertGradient("indexSelect repeated", shape: [4, 2], device: device) { $0.indexSelect(axis: 0, indices: Tensor([3, 0, 3] as [Int32], device: device)) }
@@ -158,6 +161,58 @@ final class AutogradTests: XCTestCase {
             let after = (predict(params) - speed).square().mean().item()
             XCTAssertTrue(params.requiresGrad, "[\(device)] the update keeps the leaf")
             XCTAssertLessThan(after, before / 5, "[\(device)] the fit's loss fell from \(before) to \(after)")
+        }
+    }
+
+    func testRunningProductsThroughZeros() {
+        forEachDevice { device in
+            // d sum(cumprod(x)) / d x_k = sum over j >= k of the product of x_i, i <= j, i != k.
+            let once = Tensor([2, 0, 3, 4] as [Float], device: device, requiresGrad: true)
+            once.cumprod(axis: 0).sum().backward()
+            XCTAssertEqual(once.grad?.toArray(), [1, 32, 0, 0], "[\(device)] one zero: 2 + 2*3 + 2*3*4 at it, 0 past it")
+            let twice = Tensor([[2, 0, 3, 0, 5], [1, 2, 3, 4, 5]] as [[Float]], device: device, requiresGrad: true)
+            twice.cumprod(axis: 1).sum().backward()
+            XCTAssertEqual(twice.grad?.toArray(), [1, 8, 0, 0, 0, 153, 76, 50, 36, 24], "[\(device)] two zeros in a row, and a row without")
+            let product = Tensor([[2, 0, 3], [0, 0, 3], [1, 2, 4]] as [[Float]], device: device, requiresGrad: true)
+            product.prod(axis: 1).sum().backward()
+            XCTAssertEqual(product.grad?.toArray(), [0, 6, 0, 0, 0, 0, 8, 4, 2], "[\(device)] prod: the other factors' product")
+        }
+    }
+
+    func testInPlaceOpsOnRecordedTensorsJoinTheirHistory() {
+        forEachDevice { device in
+            let x = Tensor([1, 2] as [Float], device: device, requiresGrad: true)
+            var y = x * 2
+            y *= x          // needs y's old value, 2x, for its gradient
+            y += 1
+            XCTAssertTrue(y.requiresGrad)
+            y.sum().backward()
+            XCTAssertEqual(x.grad?.toArray(), [4, 8], "[\(device)] d(2x^2 + 1)/dx through two in-place ops")
+
+            let w = Tensor([1, 2] as [Float], device: device, requiresGrad: true)
+            var total = Tensor.zeros([2], device: device)
+            total += w * 3  // a plain buffer takes the history of what is added into it
+            total += w
+            var doubled = total * 1
+            doubled += doubled
+            doubled.sum().backward()
+            XCTAssertEqual(w.grad?.toArray(), [8, 8], "[\(device)] 2 (3w + w) accumulated in place")
+
+            let v = Tensor([5, 7] as [Float], device: device, requiresGrad: true)
+            var grid = Tensor.zeros([3, 2], device: device)
+            grid.copy(from: v)
+            (grid * Tensor([[1, 1], [2, 2], [3, 3]] as [[Float]], device: device)).sum().backward()
+            XCTAssertEqual(v.grad?.toArray(), [6, 6], "[\(device)] copy(from:) broadcasts, its gradient sums back")
+
+            let u = Tensor([1, 2] as [Float], device: device, requiresGrad: true)
+            var filled = u * 2
+            filled.fill(3)
+            XCTAssertFalse(filled.requiresGrad, "[\(device)] a fill cuts the history")
+            var scaled = u * 1
+            scaled.zero()
+            scaled += u
+            (scaled * u).sum().backward()
+            XCTAssertEqual(u.grad?.toArray(), [2, 4], "[\(device)] zero() forgets the old history, += adds the new")
         }
     }
 

@@ -111,14 +111,21 @@ final class ProgrammerErrorTests: XCTestCase {
                 }
                 y.sum().backward()
             },
-            Case("fill of a recorded tensor", expect: "full: an in-place write into a tensor that requires grad is not differentiable") {
+            Case("in-place write into a view of a recorded tensor", expect: "add: an in-place write into a view (shape [1]) of a larger tensor while recording gradients is not supported") {
                 let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
-                var t = x.relu()
-                t.fill(0)
+                var window = x.relu()[0..<1]
+                window += 1
             },
-            Case("in-place op recorded", expect: "add: an in-place write into a tensor that requires grad is not differentiable") {
+            Case("in-place write into a leaf", expect: "add: an in-place write into a leaf that requires grad (shape [2]) is not differentiable") {
                 var w = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
                 w += 1
+            },
+            Case("in-place write into a tensor a recorded op saved", expect: "backward: mul saved a tensor of shape [2] at version 0, and it is now at version 1") {
+                let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                var y = x * 2
+                let z = y * y
+                y += 1
+                z.sum().backward()
             },
         ]
         cases.append(Case("write into a shared constant", expect: "add: this tensor is a shared constant and cannot be written") {

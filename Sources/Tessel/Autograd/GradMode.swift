@@ -17,4 +17,35 @@ extension Op {
         default: return true
         }
     }
+
+    /// True for the ops whose gradient rule reads the output (exp, sqrt, softmax, ...): only
+    /// then must the output be unchanged at backward. An in-place op's output is the
+    /// destination, which later writes may change again; none of these run in place.
+    var gradientReadsOutput: Bool {
+        switch self {
+        case .unary(let op): return [.exp, .sqrt, .tanh, .sigmoid].contains(op)
+        case .binary(let op): return op == .pow
+        case .softmax: return true
+        case .reduce(let op, _): return op == .max || op == .min
+        case .scan(let scan, _): return scan == .prod
+        default: return false
+        }
+    }
+}
+
+extension Op {
+    /// False for the ops whose gradient rule uses only shapes and layouts, never the values of
+    /// the inputs or the output (views, copies, sums): an in-place write after such an op does
+    /// not invalidate its entry, as PyTorch checks only the tensors a formula saves.
+    var gradientReadsValues: Bool {
+        switch self {
+        case .reshape, .permute, .expand, .slice, .asStrided, .contiguous, .cast, .transfer, .cat, .assign, .pad,
+             .unfold, .fold, .full, .fromHost, .fromBytes:
+            return false
+        case .binary(let op): return op != .add && op != .sub
+        case .reduce(let op, _): return op != .sum
+        case .scan(let scan, _): return scan != .sum
+        default: return true
+        }
+    }
 }

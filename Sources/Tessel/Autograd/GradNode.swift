@@ -46,9 +46,12 @@ final class GradNode: Sendable {
     func saved() -> (inputs: [Tensor], output: Tensor)? {
         state.withLock { state in
             guard !state.released, let output = state.output else { return nil }
-            // The rules read the inputs and (exp, sqrt, softmax, ...) the output: none may have
-            // been written since.
-            for (tensor, version) in zip(state.inputs + [output], state.versions + [state.outputVersion]) where tensor.version != version {
+            // The tensors a rule reads (the inputs; the output for exp, sqrt, softmax, ...) may
+            // not have been written since.
+            guard op.gradientReadsValues else { return (state.inputs, output) }
+            var checked = Array(zip(state.inputs, state.versions))
+            if op.gradientReadsOutput { checked.append((output, state.outputVersion)) }
+            for (tensor, version) in checked where tensor.version != version {
                 checkFailure("backward: \(op.name) saved a tensor of shape \(tensor.shape) at version \(version), and it is now "
                              + "at version \(tensor.version): an in-place write changed it after the op (clone() it first)")
             }

@@ -37,7 +37,8 @@ enum Gradients {
         case .cat(let axis):
             return g.split(sizes: inputs.map { $0.shape[axis] }, axis: axis)
         case .assign:
-            checkFailure("backward: assign is an in-place op and is never recorded")
+            // The destination's old values are overwritten: only the source gets a gradient.
+            return [inputs[0].dtype == .float32 ? sum(g, to: inputs[0].shape) : nil]
         case .pad(let widths, let mode):
             let x = inputs[0]
             if case .constant = mode {
@@ -93,8 +94,7 @@ enum Gradients {
                 // Each input reaches every later running sum: a reversed running sum.
                 return [g.flip(axis).cumsum(axis: axis).flip(axis)]
             case .prod:
-                // d out_j / d x_i = out_j / x_i for j >= i (inputs that are exactly 0 give NaN).
-                return [(g * output).flip(axis).cumsum(axis: axis).flip(axis) / inputs[0]]
+                return [cumprodGradient(inputs[0], output: output, g, axis: axis)]
             }
         case .argsort:
             return [nil]
@@ -108,12 +108,43 @@ enum Gradients {
     }
 
     /// A strided view's gradient: each of its elements adds into the storage element it reads
-    /// (overlapping windows add up), and the input takes its own elements of that storage.
+    /// (overlapping windows add up), and the input takes its own elements of that storage. When
+    /// the input itself overlaps (an expanded tensor), each storage element's gradient is shared
+    /// evenly by the input elements that alias it, as PyTorch's `as_strided_backward` does, so the
+    /// input's gradient sums back to the view's instead of counting it once per alias.
     private static func asStridedGradient(_ x: Tensor, _ view: Layout, _ g: Tensor) -> Tensor {
         let span = Swift.max(view.span.map { $0.high + 1 } ?? 0, x.layout.span.map { $0.high + 1 } ?? 0)
         func offsets(_ layout: Layout) -> Tensor { Tensor(layout.elementOffsets.map { Int32($0) }, device: x.device) }
-        let storage = Tensor.zeros([span], device: x.device).scatterAdd(axis: 0, index: offsets(view), source: g.reshape([g.count]))
-        return storage.gather(axis: 0, index: offsets(x.layout)).reshape(x.shape)
+        let inputOffsets = offsets(x.layout)
+        var storage = Tensor.zeros([span], device: x.device).scatterAdd(axis: 0, index: offsets(view), source: g.reshape([g.count]))
+        if !x.layout.hasNoSelfOverlap && !x.layout.elementsAreDistinct {
+            let aliases = Tensor.zeros([span], device: x.device)
+                .scatterAdd(axis: 0, index: inputOffsets, source: Tensor.ones([x.count], device: x.device))
+            storage = storage / aliases.maximum(Tensor(Float(1), device: x.device))
+        }
+        return storage.gather(axis: 0, index: inputOffsets).reshape(x.shape)
+    }
+
+    /// A running product's gradient without dividing by zero: d out_j / d x_k is the product of
+    /// x_i over i <= j except k. Before a row's first zero that is out_j / x_k (a reversed running
+    /// sum of g * out, over x_k); past it every product holds that zero; at the first zero z it is
+    /// prod(x_i, i < z) * sum(g_j * prod(x_i, z < i <= j), j >= z), a running product that skips
+    /// x_z. (PyTorch's `cumprod_backward` makes the same split.)
+    private static func cumprodGradient(_ x: Tensor, output: Tensor, _ g: Tensor, axis: Int) -> Tensor {
+        let one = Tensor(Float(1), device: x.device), zero = Tensor(Float(0), device: x.device)
+        func reversedRunningSum(_ t: Tensor) -> Tensor { t.flip(axis).cumsum(axis: axis).flip(axis) }
+        let isZero = x .== Float(0)
+        let zerosSoFar = isZero.cast(.float32).cumsum(axis: axis)
+        let beforeZero = zerosSoFar .== Float(0)
+        let beforeZeroValues = Tensor.where(beforeZero, x, one)
+        let ordinary = reversedRunningSum(g * output) / beforeZeroValues
+        // Where x_z is the first zero: a running product from z on with x_z taken as 1.
+        let firstZero = Tensor.where(isZero, zerosSoFar .== Float(1), isZero)
+        let fromZero = zerosSoFar .>= Float(1)
+        let skipping = Tensor.where(firstZero, one, Tensor.where(fromZero, x, one)).cumprod(axis: axis)
+        let after = Tensor.where(fromZero, g * skipping, zero).sum(axis: axis, keepDims: true)
+        let atFirstZero = beforeZeroValues.prod(axis: axis, keepDims: true) * after
+        return Tensor.where(beforeZero, ordinary, Tensor.where(firstZero, atFirstZero, zero))
     }
 
     /// `gradient` summed over the axes broadcasting added or stretched, back to `shape`.
@@ -150,7 +181,7 @@ enum Gradients {
         case .add: return [fit(g, a), fit(g, b)]
         case .sub: return [fit(g, a), fit(-g, b)]
         case .mul: return [fit(g * b, a), fit(g * a, b)]
-        case .div: return [fit(g / b, a), fit(-(g * output) / b, b)]
+        case .div: return [fit(g / b, a), fit(-(g * a) / (b * b), b)] // from the inputs: in place, the output is overwritten
         case .pow:
             // d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a is 0 and the power is too).
             // The base's term is 0 where the exponent is (0^-1 would make it NaN at a = 0).

@@ -16,10 +16,13 @@ enum Dispatch {
     static func run(_ op: Op, _ inputs: [Tensor], into destination: Tensor? = nil,
                     host: UnsafeRawBufferPointer? = nil) -> Tensor {
         let output: Tensor
+        // What an in-place op records: its inputs, with any that alias the destination copied
+        // before the write (the rule may need the old values); nil when nothing records.
+        var recordedInputs: [Tensor]?
         if let destination {
-            check(destination.autograd == nil || !GradMode.isEnabled,
-                  "\(op.name): an in-place write into a tensor that requires grad is not differentiable; "
-                  + "update parameters inside Tensor.withoutGrad { }")
+            if GradMode.isEnabled && (destination.autograd != nil || inputs.contains(where: { $0.autograd != nil })) {
+                recordedInputs = inputsForInPlaceRecording(op, inputs, into: destination)
+            }
             check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
             if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
                 checkFailure("\(op.name): cannot write into \(destination.shape): \(failure)")
@@ -41,22 +44,45 @@ enum Dispatch {
             }
         }
         if let observer { observer.record(OpRecord(op: op, inputs: inputs, output: output, inPlace: destination != nil)) }
-        if inputs.contains(where: { $0.autograd != nil }) && GradMode.isEnabled {
-            return recorded(op, inputs, output: output, inPlace: destination != nil)
+        if let recordedInputs {
+            return recorded(op, recordedInputs, output: output)
+        }
+        if destination == nil && inputs.contains(where: { $0.autograd != nil }) && GradMode.isEnabled {
+            return recorded(op, inputs, output: output)
         }
         return output
     }
 
     /// The output with a tape entry for `op` when an input requires grad: the one place
-    /// autograd records (see Autograd/).
-    private static func recorded(_ op: Op, _ inputs: [Tensor], output: Tensor, inPlace: Bool) -> Tensor {
-        check(!inPlace, "\(op.name): an in-place write into a tensor that requires grad is not differentiable; "
-              + "update parameters inside Tensor.withoutGrad { }")
-        // Integer and bool results (casts, comparisons, indices) carry no gradient.
-        guard op.isDifferentiable && output.dtype == .float32 else { return output }
+    /// autograd records (see Autograd/). An in-place op's entry becomes the destination's
+    /// history (PyTorch's rebase): the value it held before feeds the entry as an input.
+    private static func recorded(_ op: Op, _ inputs: [Tensor], output: Tensor) -> Tensor {
+        // Integer and bool results (casts, comparisons, indices) carry no gradient; neither does
+        // a destination overwritten by such an op (a fill): its old history is cut.
+        guard op.isDifferentiable && output.dtype == .float32 else { return Tensor(storage: output.storage, layout: output.layout) }
         let node = GradNode(op: op, inputs: inputs, output: Tensor(storage: output.storage, layout: output.layout),
                             device: output.device)
         return Tensor(storage: output.storage, layout: output.layout, autograd: AutogradMeta(node: node))
+    }
+
+    /// Checks that an in-place write into `destination` can be differentiated and returns the
+    /// inputs its tape entry keeps. A leaf that requires grad cannot be overwritten (its
+    /// gradient would belong to values that are gone; PyTorch refuses too), and neither can a
+    /// view of part of a storage: only the view's variable would get the new history, its base
+    /// would keep the old one. Inputs that alias the destination are copied first (recorded
+    /// copies, so their own history still reaches backward).
+    private static func inputsForInPlaceRecording(_ op: Op, _ inputs: [Tensor], into destination: Tensor) -> [Tensor] {
+        if let meta = destination.autograd, meta.node == nil {
+            checkFailure("\(op.name): an in-place write into a leaf that requires grad (shape \(destination.shape)) is not "
+                         + "differentiable; update parameters inside Tensor.withoutGrad { }")
+        }
+        check(!op.gradientReadsOutput, "\(op.name): has no in-place form while recording (its gradient reads its output)")
+        let layout = destination.layout
+        check(layout.offset == 0 && layout.count == destination.storage.elementCount && layout.hasNoSelfOverlap,
+              "\(op.name): an in-place write into a view (shape \(destination.shape)) of a larger tensor while recording "
+              + "gradients is not supported: the base tensor would keep its old history; build the result out of place "
+              + "(cat, where, pad) or write it before any input requires grad")
+        return inputs.map { $0.storage === destination.storage ? Dispatch.run(.contiguous, [$0]) : $0 }
     }
 
     /// `op` worked out on placeholders after `failure` (a full device): the result has the
@@ -75,7 +101,7 @@ enum Dispatch {
         let placeholders = inputs.map { input in
             Tensor(storage: TensorStorage(buffer: PlaceholderBuffer(count: input.storage.buffer.count),
                                           backend: input.device == device ? failed : FailedBackend(device: input.device, failure: failure),
-                                          dtype: input.dtype), layout: input.layout)
+                                          dtype: input.dtype, elementCount: input.storage.elementCount), layout: input.layout)
         }
         do throws(TesselError) {
             return try execute(op, placeholders, host: host, creation: failed)
@@ -495,7 +521,7 @@ enum Dispatch {
         guard let buffer = backend.tryAllocate(count: count) else {
             throw .outOfMemory(device: backend.device.description, bytes: count * dtype.byteSize)
         }
-        return Tensor(storage: TensorStorage(buffer: buffer, backend: backend, dtype: dtype), layout: layout)
+        return Tensor(storage: TensorStorage(buffer: buffer, backend: backend, dtype: dtype, elementCount: count), layout: layout)
     }
 
     /// A contiguous copy of `x` on the same device.

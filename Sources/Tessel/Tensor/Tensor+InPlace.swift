@@ -13,15 +13,15 @@ extension Tensor {
     public static func *= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.mul), lhs.scalar(rhs)) }
     public static func /= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.div), lhs.scalar(rhs)) }
 
-    private func update(_ op: Op, _ rhs: Tensor) {
-        _ = Dispatch.run(op, [self, rhs], into: self)
+    private mutating func update(_ op: Op, _ rhs: Tensor) {
+        self = Dispatch.run(op, [self, rhs], into: self)
     }
 
     /// Writes `source` (broadcast to this shape, converted to this dtype) into these elements,
     /// as PyTorch's `copy_`. The source may be on another device only if it is the same device.
     public mutating func copy(from source: Tensor) {
         Dispatch.sameDevice("copy", self, source)
-        _ = Dispatch.run(.assign, [source], into: self)
+        self = Dispatch.run(.assign, [source], into: self)
     }
 
     /// Sets every element to zero.
@@ -30,6 +30,6 @@ extension Tensor {
     /// Sets every element to `value` (converted to the dtype as `Tensor.full` converts it).
     public mutating func fill(_ value: Double) {
         let bits = Tensor.storedBits(value, dtype, op: "fill")
-        _ = Dispatch.run(.full(shape: shape, dtype: dtype, bits: bits, device: device), [], into: self)
+        self = Dispatch.run(.full(shape: shape, dtype: dtype, bits: bits, device: device), [], into: self)
     }
 }

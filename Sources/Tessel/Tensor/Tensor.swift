@@ -65,6 +65,8 @@ final class TensorStorage: Sendable {
     let buffer: any BackendBuffer
     let backend: any Backend
     let dtype: DType
+    /// The elements the storage was made for (its buffer may hold more: pools round sizes up).
+    let elementCount: Int
     /// Writes so far: every in-place op bumps it, so autograd can tell that a tensor it saved
     /// for backward was overwritten.
     private let writes = Atomic<Int>(0)
@@ -79,10 +81,11 @@ final class TensorStorage: Sendable {
     var isFrozen: Bool { frozen.load(ordering: .relaxed) }
     func freeze() { frozen.store(true, ordering: .relaxed) }
 
-    init(buffer: any BackendBuffer, backend: any Backend, dtype: DType) {
+    init(buffer: any BackendBuffer, backend: any Backend, dtype: DType, elementCount: Int) {
         self.buffer = buffer
         self.backend = backend
         self.dtype = dtype
+        self.elementCount = elementCount
         failure = backend.failure
     }
 
