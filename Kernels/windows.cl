@@ -3,7 +3,8 @@
 // unfold: one work-item per window (n, oh, ow) writes its row of C*KH*KW values of out
 // [N, OH, OW, C*KH*KW], reading images x [N, C, H, W] through strides s0..s3 from offset ox (zero
 // padding reads 0). fold: one work-item per image row (n, c, ih) sums, for each pixel of the row,
-// the window entries of rows [N, OH, OW, C*KH*KW] that read it (a gather: no atomics). Loops
+// the window entries of rows [N, OH, OW, C*KH*KW] that read it (a gather: no atomics), into out
+// [N, C, H, W] through strides s0..s3. Loops
 // rather than a division per element: CPU drivers run long work-items well, and GPUs have
 // rows' worth of parallelism anyway.
 
@@ -32,14 +33,15 @@ __kernel void unfold_f(int windows, int c, int h, int w, int oh, int ow, int kh,
 
 __kernel void fold_f(int lines, int c, int h, int w, int oh, int ow, int kh, int kw,
                      int sh, int sw, int ph, int pw, int dh, int dw,
-                     __global const float* rows, int orows, __global float* out, int oout) {
+                     __global const float* rows, int orows, __global float* out, int oout,
+                     int s0, int s1, int s2, int s3) {
     int l = get_global_id(0);
     if (l >= lines) return;
     int inY = l % h, rest = l / h;
     int channel = rest % c, image = rest / c;
     int rowLength = c * kh * kw;
-    __global float* line = out + oout + l * w;
-    for (int inX = 0; inX < w; ++inX) line[inX] = 0.0f;
+    __global float* line = out + oout + image * s0 + channel * s1 + inY * s2;
+    for (int inX = 0; inX < w; ++inX) line[inX * s3] = 0.0f;
     for (int ky = 0; ky < kh; ++ky) {
         int ty = inY + ph - ky * dh;
         if (ty < 0 || ty % sh != 0) continue;
@@ -50,7 +52,7 @@ __kernel void fold_f(int lines, int c, int h, int w, int oh, int ow, int kh, int
             int left = outX * sw - pw;
             for (int kx = 0; kx < kw; ++kx) {
                 int inX = left + kx * dw;
-                if (inX >= 0 && inX < w) line[inX] += window[kx];
+                if (inX >= 0 && inX < w) line[inX * s3] += window[kx];
             }
         }
     }

@@ -88,8 +88,9 @@ public protocol Backend: AnyObject, Sendable {
     /// im2col: float32 images `x` [N, C, H, W] (any non-negative strides) into contiguous
     /// `output` [N, OH, OW, C * KH * KW]; positions in the zero padding read 0.
     func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
-    /// col2im: contiguous float32 `columns` [N, OH, OW, C * KH * KW] summed into contiguous
-    /// `output` [N, C, H, W] (every element written: the sum of the window entries that read it).
+    /// col2im: contiguous float32 `columns` [N, OH, OW, C * KH * KW] summed into `output`
+    /// [N, C, H, W], dense with each image one block in any order of C, H, W (every element
+    /// written: the sum of the window entries that read it).
     func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView)
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
     /// word) widened to `output`'s dtype, int32 or float32 (0...255).

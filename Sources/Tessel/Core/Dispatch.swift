@@ -220,7 +220,9 @@ enum Dispatch {
         case .fold(let windows, let height, let width):
             let columns = try contiguous(inputs[0])
             let shape = [columns.shape[0], columns.shape[3] / windows.kernelCount, height, width]
-            let output = try empty(shape, dtype: .float32, on: columns.storage.backend)
+            // Channels-last memory, the order the GEMMs around it use: a convolution's or a
+            // pool's input gradient then reaches the next GEMM (rows of channels) as a view.
+            let output = try empty(shape, dtype: .float32, on: columns.storage.backend, memoryOrder: [0, 2, 3, 1])
             if output.count > 0 { columns.storage.backend.fold(columns.view, windows, into: output.view) }
             return output
         }
@@ -504,11 +506,12 @@ enum Dispatch {
     /// Fresh uninitialised contiguous tensor. When one of `like` is a dense tensor of that
     /// shape, its layout's arrays are shared instead of built (an op's output usually has its
     /// input's shape, and two arrays per op were a good part of a small op's cost).
-    static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = []) throws(TesselError) -> Tensor {
+    static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = [],
+                      memoryOrder: [Int]? = nil) throws(TesselError) -> Tensor {
         var layout = like.first(where: { $0.shape == shape && $0.offset == 0 && $0.layout.isRowMajorDense })
             .map { Layout(shape: $0.shape, strides: $0.strides, offset: 0) } ?? Layout(contiguous: shape)
-        if !like.contains(where: { $0.shape == shape && $0.layout.isContiguous }),
-           let order = like.lazy.compactMap({ $0.shape == shape ? $0.layout.denseAxisOrder : nil }).first {
+        if let order = memoryOrder ?? (like.contains(where: { $0.shape == shape && $0.layout.isContiguous }) ? nil
+                                        : like.lazy.compactMap({ $0.shape == shape ? $0.layout.denseAxisOrder : nil }).first) {
             // Keep an operand's memory order (as PyTorch keeps channels-last): the kernel then
             // walks every operand in one run, and later views of the result (the permutation
             // back) stay free.

@@ -55,14 +55,16 @@ extension CPUBackend {
     func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {
         let (n, c, h, w) = (output.shape[0], output.shape[1], output.shape[2], output.shape[3])
         let (oh, ow) = (columns.shape[1], columns.shape[2])
+        let (imageStride, channelStride, rowStride, pixelStride) = (output.layout.strides[0], output.layout.strides[1],
+                                                                    output.layout.strides[2], output.layout.strides[3])
         let source = UnsafePointer(columns.cpuBase(Float.self) + columns.layout.offset)
         let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
         let (kh, kw) = windows.kernel
         let rowLength = c * kh * kw
-        // One task per image: its rows are read in order and added into its own [C, H, W].
+        // One task per image: its rows are read in order and added into its own block.
         parallelFor(n, grain: 1) { images in
             for image in images {
-                let out = target.value + image * c * h * w
+                let out = target.value + image * imageStride
                 out.update(repeating: 0, count: c * h * w)
                 var row = source + image * oh * ow * rowLength
                 for outY in 0..<oh {
@@ -70,9 +72,9 @@ extension CPUBackend {
                     for outX in 0..<ow {
                         let left = outX * windows.stride.width - windows.padding.width
                         if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
-                            let stepY = windows.dilation.height * w, stepX = windows.dilation.width
+                            let stepY = windows.dilation.height * rowStride, stepX = windows.dilation.width * pixelStride
                             for channel in 0..<c {
-                                var line = out + channel * h * w + top * w + left
+                                var line = out + channel * channelStride + top * rowStride + left * pixelStride
                                 for _ in 0..<kh {
                                     for kx in 0..<kw { line[kx * stepX] += row[kx] }
                                     row += kw
@@ -82,7 +84,7 @@ extension CPUBackend {
                             continue
                         }
                         for channel in 0..<c {
-                            let plane = out + channel * h * w
+                            let plane = out + channel * channelStride
                             for ky in 0..<kh {
                                 let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
                                 guard inY >= 0 && inY < h else {
@@ -91,7 +93,7 @@ extension CPUBackend {
                                 }
                                 for kx in 0..<kw {
                                     let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
-                                    if inX >= 0 && inX < w { plane[inY * w + inX] += row.pointee }
+                                    if inX >= 0 && inX < w { plane[inY * rowStride + inX * pixelStride] += row.pointee }
                                     row += 1
                                 }
                             }

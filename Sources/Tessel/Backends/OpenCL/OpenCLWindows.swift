@@ -16,7 +16,8 @@ extension OpenCLBackend {
         let lineCount = output.shape[0] * output.shape[1] * output.shape[2]
         launcher.launch(kernel("fold_f"), count: lineCount,
                         [.int(lineCount)] + geometry(images: output.shape, rows: columns.shape, windows)
-                            + [.buffer(source), .int(columns.layout.offset), .buffer(target), .int(output.layout.offset)])
+                            + [.buffer(source), .int(columns.layout.offset), .buffer(target), .int(output.layout.offset)]
+                            + output.layout.strides.map { CLArg.int($0) })
     }
 
     /// c, h, w, oh, ow, then the kernel, stride, padding and dilation (each height, width).
