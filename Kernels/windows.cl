@@ -1,4 +1,4 @@
-// im2col and col2im for convolutions and pools.
+// im2col and col2im for convolutions and pools, and the windows' argmax for max pooling.
 //
 // unfold: one work-item per window (n, oh, ow) writes its row of C*KH*KW values of out
 // [N, OH, OW, C*KH*KW], reading images x [N, C, H, W] through strides s0..s3 from offset ox (zero
@@ -56,4 +56,35 @@ __kernel void fold_f(int lines, int c, int h, int w, int oh, int ow, int kh, int
             }
         }
     }
+}
+
+// One work-item per output (n, c, oy, ox) of out [N, C, OH, OW] (strides t0..t3): the position iy * w + ix of the
+// window's first maximum in images x [N, C, H, W] (strides s0..s3 from offset ox); positions in
+// the padding are skipped, and a NaN wins.
+__kernel void window_argmax_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
+                              int sh, int sw, int ph, int pw, int dh, int dw,
+                              __global const float* x, int ox, int s0, int s1, int s2, int s3,
+                              __global int* out, int oout, int t0, int t1, int t2, int t3) {
+    int i = get_global_id(0);
+    if (i >= count) return;
+    int outX = i % ow, rest = i / ow;
+    int outY = rest % oh; rest /= oh;
+    int channel = rest % c, image = rest / c;
+    __global const float* plane = x + ox + image * s0 + channel * s1;
+    float best = -INFINITY;
+    int position = -1;
+    for (int ky = 0; ky < kh; ++ky) {
+        int inY = outY * sh - ph + ky * dh;
+        if (inY < 0 || inY >= h) continue;
+        for (int kx = 0; kx < kw; ++kx) {
+            int inX = outX * sw - pw + kx * dw;
+            if (inX < 0 || inX >= w) continue;
+            float value = plane[inY * s2 + inX * s3];
+            if (position < 0 || value > best || (isnan(value) && !isnan(best))) {
+                best = value;
+                position = inY * w + inX;
+            }
+        }
+    }
+    out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] = position;
 }

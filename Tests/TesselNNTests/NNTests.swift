@@ -306,11 +306,15 @@ final class NNTests: XCTestCase {
             for f in cases {
                 let c = f.config
                 let pool: Lambda = f.kind == "max" ? MaxPool2d(c[0], stride: c[1], padding: c[2]) : AvgPool2d(c[0], stride: c[1], padding: c[2])
-                let x = f.x.tensor(device).requiringGrad()
-                let y = pool(x)
-                assertClose(y, f.y, "[\(device)] \(f.kind) pool \(c) forward")
-                weighted(y).backward()
-                assertClose(x.grad!, f.x_grad, "[\(device)] \(f.kind) pool \(c) grad", tolerance: 1e-4)
+                // NCHW memory, and the same values channels-last (as a convolution leaves them).
+                for channelsLast in [false, true] {
+                    let values = f.x.tensor(device)
+                    let x = (channelsLast ? values.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : values).requiringGrad()
+                    let y = pool(x)
+                    assertClose(y, f.y, "[\(device)] \(f.kind) pool \(c) forward, channels-last \(channelsLast)")
+                    weighted(y).backward()
+                    assertClose(x.grad!, f.x_grad, "[\(device)] \(f.kind) pool \(c) grad, channels-last \(channelsLast)", tolerance: 1e-4)
+                }
             }
         }
     }

@@ -83,6 +83,7 @@ final class OpVocabularyTests: XCTestCase {
         ("warpAffine", { $0.m.reshape([1, 1, 3, 4]).warpAffine(Tensor([[1, 0, 0.5, 0, 1, 0, 1, 0]] as [[Float]], device: $0.device)) }),
         ("unfold", { $0.m.reshape([1, 1, 3, 4]).unfold(WindowGeometry(kernel: (2, 2))) }),
         ("fold", { $0.m.reshape([1, 2, 3, 2]).fold(WindowGeometry(kernel: (2, 1)), height: 3, width: 3) }),
+        ("windowArgmax", { $0.m.reshape([1, 1, 3, 4]).windowArgmax(WindowGeometry(kernel: (2, 2))) }),
         ("argsort", { $0.m.argsort(axis: 0) }), ("sort", { $0.m.sort().values }), ("topk", { $0.m.topk(2).indices }),
         ("pad", { $0.m.pad([(1, 1), (0, 2)]) }), ("pad reflect", { $0.m.pad([(1, 1), (2, 0)], mode: .reflect) }),
         ("split", { $0.m.split(size: 2, axis: 1)[1] }), ("chunk", { $0.m.chunk(3)[2] }), ("unbind", { $0.m.unbind(axis: 1)[3] }),
@@ -122,7 +123,7 @@ final class OpVocabularyTests: XCTestCase {
             // Every primitive is reached by some public operation.
             let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
                               "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
-                              "scatterAdd", "fromBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold"]
+                              "scatterAdd", "fromBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold", "windowArgmax"]
             for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
                 XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")
             }

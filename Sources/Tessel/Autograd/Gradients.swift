@@ -75,8 +75,9 @@ enum Gradients {
         case .addmm:
             return [sum(g, to: inputs[0].shape)] + matmulGradients(inputs[1], inputs[2], g)
         case .gather(let axis):
-            // Added in place into fresh zeros: scatterAdd out of place would copy them first.
-            let base = Tensor.zeros(inputs[0].shape, device: inputs[0].device)
+            // Added in place into fresh zeros (scatterAdd out of place would copy them first),
+            // laid out as the input is, so the gradient flows on in the forward pass's layout.
+            let base = zeros(like: inputs[0])
             return [Dispatch.run(.scatterAdd(axis: axis), [base, inputs[1], g], into: base), nil]
         case .scatterAdd(let axis):
             let index = inputs[1], source = inputs[2]
@@ -104,6 +105,8 @@ enum Gradients {
             return [g.fold(windows, height: inputs[0].shape[2], width: inputs[0].shape[3])]
         case .fold(let windows, _, _):
             return [g.unfold(windows)]
+        case .windowArgmax:
+            return [nil]
         }
     }
 
@@ -145,6 +148,15 @@ enum Gradients {
         let after = Tensor.where(fromZero, g * skipping, zero).sum(axis: axis, keepDims: true)
         let atFirstZero = beforeZeroValues.prod(axis: axis, keepDims: true) * after
         return Tensor.where(beforeZero, ordinary, Tensor.where(firstZero, atFirstZero, zero))
+    }
+
+    /// Zeros of `x`'s shape whose memory follows `x`'s axis order when that is a permutation
+    /// (PyTorch's `zeros_like` keeps the memory format the same way).
+    private static func zeros(like x: Tensor) -> Tensor {
+        guard let order = x.layout.denseAxisOrder, order != Array(order.indices) else { return Tensor.zeros(x.shape, device: x.device) }
+        var position = [Int](repeating: 0, count: order.count)
+        for (memoryAxis, axis) in order.enumerated() { position[axis] = memoryAxis }
+        return Tensor.zeros(order.map { x.shape[$0] }, device: x.device).permute(position)
     }
 
     /// `gradient` summed over the axes broadcasting added or stretched, back to `shape`.

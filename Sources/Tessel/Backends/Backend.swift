@@ -92,6 +92,11 @@ public protocol Backend: AnyObject, Sendable {
     /// [N, C, H, W], dense with each image one block in any order of C, H, W (every element
     /// written: the sum of the window entries that read it).
     func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView)
+    /// For each window of float32 images `x` [N, C, H, W] (any non-negative strides), the
+    /// position y * W + x of its first maximum into int32 `output` [N, C, OH, OW] (dense, any
+    /// axis order)
+    /// (a NaN beats every number; positions in the padding never count).
+    func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
     /// word) widened to `output`'s dtype, int32 or float32 (0...255).
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)

@@ -225,6 +225,16 @@ enum Dispatch {
             let output = try empty(shape, dtype: .float32, on: columns.storage.backend, memoryOrder: [0, 2, 3, 1])
             if output.count > 0 { columns.storage.backend.fold(columns.view, windows, into: output.view) }
             return output
+        case .windowArgmax(let windows):
+            let x = try kernelReady(inputs[0])
+            guard let size = windows.outputSize(height: x.shape[2], width: x.shape[3]) else {
+                checkFailure("windowArgmax: the windows do not fit \(x.shape)")
+            }
+            // In the images' memory order (channels-last images give channels-last positions).
+            let output = try empty([x.shape[0], x.shape[1], size.height, size.width], dtype: .int32, on: x.storage.backend,
+                                   memoryOrder: x.layout.denseAxisOrder)
+            if output.count > 0 { x.storage.backend.windowArgmax(x.view, windows, into: output.view) }
+            return output
         }
     }
 

@@ -84,6 +84,11 @@ public enum Op: Sendable, Equatable {
     /// The inverse arrangement of `unfold`, overlapping windows summed: rows [N, OH, OW,
     /// C * KH * KW] back to images [N, C, height, width] (col2im; unfold's gradient).
     case fold(WindowGeometry, height: Int, width: Int)
+    /// Where each window of images [N, C, H, W] has its first maximum: int32 [N, C, OH, OW], the
+    /// position y * W + x inside the image (positions in the padding never win; NaN does), as
+    /// the indices of PyTorch's `max_pool2d(..., return_indices=True)`. Max pooling is this
+    /// and a `gather`, so its gradient is a `scatterAdd`.
+    case windowArgmax(WindowGeometry)
 
     /// The op's name as messages and benchmarks print it.
     public var name: String {
@@ -116,6 +121,7 @@ public enum Op: Sendable, Equatable {
         case .warpAffine: return "warpAffine"
         case .unfold: return "unfold"
         case .fold: return "fold"
+        case .windowArgmax: return "windowArgmax"
         }
     }
 

@@ -25,6 +25,27 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Where each window of images [N, C, H, W] has its first maximum, as int32 [N, C, OH, OW]
+    /// positions y * W + x inside the image: the indices PyTorch's
+    /// `max_pool2d(..., return_indices=True)` returns. Positions in the padding never win; a
+    /// NaN wins its window. Max pooling is these indices and a `gather` over the flattened
+    /// image, so its gradient goes to that one element (a `scatterAdd`).
+    public func windowArgmax(_ windows: WindowGeometry) -> Tensor {
+        check(rank == 4 && dtype == .float32, "windowArgmax: expects float32 images [N, C, H, W], got \(dtype) \(shape)")
+        check([windows.kernel.height, windows.kernel.width, windows.stride.height, windows.stride.width,
+               windows.dilation.height, windows.dilation.width].allSatisfy { $0 >= 1 } && windows.padding.height >= 0 && windows.padding.width >= 0,
+              "windowArgmax: kernel, stride and dilation must be positive and padding not negative, got \(windows)")
+        // As PyTorch: padding at most half the kernel, so every window holds a real pixel.
+        check(2 * windows.padding.height <= windows.kernel.height && 2 * windows.padding.width <= windows.kernel.width,
+              "windowArgmax: padding \(windows.padding) is more than half the kernel \(windows.kernel)")
+        check(windows.outputSize(height: shape[2], width: shape[3]) != nil,
+              "windowArgmax: a \(windows.kernel) kernel does not fit input \(shape) with padding \(windows.padding) and dilation \(windows.dilation)")
+        check(shape[2] * shape[3] <= Int(Int32.max), "windowArgmax: images of \(shape[2])x\(shape[3]) pixels have positions past int32")
+        return Dispatch.run(.windowArgmax(windows), [self])
+    }
+}
+
 extension WindowGeometry: CustomStringConvertible {
     public var description: String {
         "kernel \(kernel.height)x\(kernel.width), stride \(stride.height)x\(stride.width), padding \(padding.height)x\(padding.width), dilation \(dilation.height)x\(dilation.width)"

@@ -1,18 +1,27 @@
 import Tessel
 
 /// The largest value of each window of [N, C, H, W], as `nn.MaxPool2d` (stride defaults to the
-/// kernel size): the windows unfolded (one kernel), and each window's first maximum gathered,
-/// so the gradient goes to that element alone, as PyTorch's does.
+/// kernel size; padding never wins a window): each window's first maximum found by one
+/// `windowArgmax` kernel and gathered from the flattened image, so the gradient goes to that
+/// element alone (a `scatterAdd`), as PyTorch's does.
 public final class MaxPool2d: Lambda {
     public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        let step = stride ?? kernelSize
+        let windows = WindowGeometry(kernel: (kernelSize, kernelSize), stride: (stride ?? kernelSize, stride ?? kernelSize),
+                                     padding: (padding, padding))
         super.init { x in
-            // Padding must never win a window: pad with the lowest float, not zero.
-            let source = padding == 0 ? x : x.pad([(0, 0), (0, 0), (padding, padding), (padding, padding)],
-                                                   mode: .constant(-Double(Float.greatestFiniteMagnitude)))
-            return pooled(source, WindowGeometry(kernel: (kernelSize, kernelSize), stride: (step, step)), op: "MaxPool2d") {
-                $0.gather(axis: 4, index: $0.argmax(axis: 4, keepDims: true)).squeeze(axis: 4)
+            checkPooling(x, windows, op: "MaxPool2d")
+            if 2 * padding > kernelSize { fatalError("MaxPool2d: padding \(padding) is more than half the kernel size \(kernelSize)") }
+            let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let positions = x.windowArgmax(windows)
+            let (oh, ow) = (positions.shape[2], positions.shape[3])
+            if x.strides[1] == 1 && c > 1 {
+                // Channels-last memory: gather whole pixels ([N, H*W, C] rows, channels
+                // adjacent), and the result keeps that memory order.
+                let pixels = x.permute(0, 2, 3, 1).reshape([n, h * w, c])
+                let index = positions.permute(0, 2, 3, 1).reshape([n, oh * ow, c])
+                return pixels.gather(axis: 1, index: index).reshape([n, oh, ow, c]).permute(0, 3, 1, 2)
             }
+            return x.reshape([n, c, h * w]).gather(axis: 2, index: positions.reshape([n, c, oh * ow])).reshape([n, c, oh, ow])
         }
     }
 }
@@ -32,11 +41,16 @@ public final class AvgPool2d: Lambda {
 /// `reduce` over each window of `x` [N, C, H, W]: the windows unfolded to [N, OH, OW, C, K],
 /// reduced along K, and seen as [N, C, OH, OW].
 private func pooled(_ x: Tensor, _ windows: WindowGeometry, op: String, _ reduce: (Tensor) -> Tensor) -> Tensor {
+    checkPooling(x, windows, op: op)
+    let rows = x.unfold(windows)
+    let shape = rows.shape
+    return reduce(rows.reshape([shape[0], shape[1], shape[2], x.shape[1], windows.kernelCount])).permute(0, 3, 1, 2)
+}
+
+/// Stops with `op`'s name unless `x` is [N, C, H, W] and the windows fit it.
+private func checkPooling(_ x: Tensor, _ windows: WindowGeometry, op: String) {
     if x.rank != 4 { fatalError("\(op): expects [N, C, H, W], got \(x.shape)") }
     if windows.outputSize(height: x.shape[2], width: x.shape[3]) == nil {
         fatalError("\(op): a \(windows.kernel) kernel does not fit input \(x.shape) with padding \(windows.padding)")
     }
-    let rows = x.unfold(windows)
-    let shape = rows.shape
-    return reduce(rows.reshape([shape[0], shape[1], shape[2], x.shape[1], windows.kernelCount])).permute(0, 3, 1, 2)
 }

@@ -1,8 +1,8 @@
 import XCTest
 @testable import Tessel
 
-/// `unfold` (im2col) and `fold` (col2im) on every device against host references, with
-/// stride, padding, dilation and strided inputs.
+/// `unfold` (im2col), `fold` (col2im) and `windowArgmax` on every device against host
+/// references, with stride, padding, dilation and strided inputs.
 final class WindowsConformanceTests: XCTestCase {
     private let geometries = [
         WindowGeometry(kernel: (3, 3)),
@@ -70,6 +70,53 @@ final class WindowsConformanceTests: XCTestCase {
                 for value in indexed where value > 0 { reads[Int(value) - 1] += 1 }
                 XCTAssertEqual(expected.values.count, rowsShape.reduce(1, *))
                 XCTAssertEqual(counts, reads, "[\(device)] \(g)")
+            }
+        }
+    }
+
+    /// The position y * W + x of each window's first maximum, skipping padding; NaN wins.
+    private func argmaxReference(_ x: [Float], _ shape: [Int], _ g: WindowGeometry) -> [Int32] {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let size = g.outputSize(height: h, width: w)!
+        var out: [Int32] = []
+        for plane in 0..<n * c {
+            for oy in 0..<size.height {
+                for ox in 0..<size.width {
+                    var best: Float = 0, position = -1
+                    for ky in 0..<g.kernel.height {
+                        for kx in 0..<g.kernel.width {
+                            let iy = oy * g.stride.height - g.padding.height + ky * g.dilation.height
+                            let ix = ox * g.stride.width - g.padding.width + kx * g.dilation.width
+                            guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                            let value = x[plane * h * w + iy * w + ix]
+                            if position < 0 || value > best || (value.isNaN && !best.isNaN) { best = value; position = iy * w + ix }
+                        }
+                    }
+                    out.append(Int32(position))
+                }
+            }
+        }
+        return out
+    }
+
+    func testWindowArgmaxFindsTheFirstMaximumOnContiguousAndStridedInputs() throws {
+        let shape = [2, 3, 7, 6]
+        // Few distinct values, so windows hold ties; one NaN and negative values only in places.
+        var values = (0..<shape.reduce(1, *)).map { Float(($0 * 7919) % 5) - 3 }
+        values[17] = .nan
+        let geometries = self.geometries.filter { 2 * $0.padding.height <= $0.kernel.height && 2 * $0.padding.width <= $0.kernel.width }
+            + [WindowGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1))]
+        forEachDevice { device in
+            let x = try! Tensor(values, shape: shape, device: device)
+            let strided = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+            for g in geometries {
+                let expected = argmaxReference(values, shape, g)
+                let size = g.outputSize(height: 7, width: 6)!
+                for input in [x, strided] {
+                    let got = input.windowArgmax(g)
+                    XCTAssertEqual(got.shape, [2, 3, size.height, size.width], "[\(device)] \(g)")
+                    XCTAssertEqual(got.scalars(as: Int32.self), expected, "[\(device)] \(g)")
+                }
             }
         }
     }

@@ -49,6 +49,23 @@ extension CPUBackend {
             }
             return
         }
+        if output.dtype == .float32 && axis != 0 && index.shape[0] > 1 && output.layout.hasNoSelfOverlap {
+            // Slices along the first axis land in different output rows: one thread per slice
+            // group, each adding its own elements in order (so the sums are the same run to run).
+            let values = UncheckedSendable(source.cpuBase(Float.self)), target = UncheckedSendable(output.cpuBase(Float.self))
+            let positions = UncheckedSendable(indices)
+            let slice = index.count / index.shape[0]
+            parallelFor(index.shape[0], grain: Swift.max(1, elementwiseGrain / Swift.max(slice, 1))) { slices in
+                runs.forEachRun(in: slices.lowerBound * slice..<slices.upperBound * slice) { offsets, length in
+                    for i in 0..<length {
+                        let position = Int(positions.value[offsets[0] + i * strides[0]])
+                        if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
+                        target.value[offsets[2] + i * strides[2] + position * axisStride] += values.value[offsets[1] + i * strides[1]]
+                    }
+                }
+            }
+            return
+        }
         // One thread: repeated indices from different threads would race on their sums, and the
         // order of the additions (hence float rounding) stays the same run to run.
         if output.dtype == .float32 {

@@ -42,6 +42,7 @@ final class FailedBackend: Backend {
     func argsort(_ x: StridedView, descending: Bool, into output: StridedView) {}
     func warpAffine(_ images: StridedView, parameters: StridedView, into output: StridedView) {}
     func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
+    func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
     func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {}
 }

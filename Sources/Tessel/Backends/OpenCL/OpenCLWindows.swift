@@ -1,4 +1,4 @@
-// im2col and col2im on the OpenCL backend (`Kernels/windows.cl`).
+// im2col, col2im and the windows' argmax on the OpenCL backend (`Kernels/windows.cl`).
 
 extension OpenCLBackend {
     public func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
@@ -18,6 +18,16 @@ extension OpenCLBackend {
                         [.int(lineCount)] + geometry(images: output.shape, rows: columns.shape, windows)
                             + [.buffer(source), .int(columns.layout.offset), .buffer(target), .int(output.layout.offset)]
                             + output.layout.strides.map { CLArg.int($0) })
+    }
+
+    public func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let source = checked(x.buffer, x.layout, "windowArgmax"), target = checked(output.buffer, output.layout, "windowArgmax")
+        let strides = x.layout.strides
+        let count = output.count
+        launcher.launch(kernel("window_argmax_f"), count: count,
+                        [.int(count)] + geometry(images: x.shape, rows: [output.shape[0], output.shape[2], output.shape[3]], windows)
+                            + [.buffer(source), .int(x.layout.offset), .int(strides[0]), .int(strides[1]), .int(strides[2]), .int(strides[3]),
+                               .buffer(target), .int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
     }
 
     /// c, h, w, oh, ow, then the kernel, stride, padding and dilation (each height, width).
