@@ -179,7 +179,7 @@ enum Gradients {
         case .cos: return -(g * x.sin())
         case .tanh: return g * (1 - output.square())
         case .sigmoid: return g * output * (1 - output)
-        case .relu: return g * (x .> Float(0)).cast(.float32)
+        case .relu: return Dispatch.run(.binary(.reluGradient), [g, x])
         case .square: return g * x * 2
         case .floor: return g * Float(0) // piecewise constant
         }
@@ -207,6 +207,8 @@ enum Gradients {
             let tie = Tensor.where(a .== b, Tensor(Float(0.5), device: g.device), zero)
             let share = aWins + tie
             return [fit(g * share, a), fit(g * (1 - share), b)]
+        case .reluGradient:
+            return [fit(Dispatch.run(.binary(.reluGradient), [g, b]), a), nil]
         case .floorDivide, .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return [nil, nil]
         }

@@ -150,6 +150,9 @@ public enum UnaryOp: String, Sendable, CaseIterable {
 public enum BinaryOp: String, Sendable, CaseIterable {
     /// `div` is true division (float32 operands); `floorDivide` is for int32.
     case add, sub, mul, div, pow, maximum, minimum, floorDivide
+    /// `a` where `b > 0`, else 0 (float32): ReLU's backward in one pass (PyTorch's
+    /// `threshold_backward` at 0) instead of a comparison, a cast and a product.
+    case reluGradient
     case equal, notEqual, less, lessEqual, greater, greaterEqual
 
     /// True for the ops whose result is a `bool` mask.

@@ -600,7 +600,7 @@ enum Dispatch {
 extension BinaryOp {
     /// The dtype both operands are converted to before the kernel runs.
     func operandType(_ a: DType, _ b: DType) -> DType {
-        self == .div ? .float32 : a.promoted(with: b)
+        self == .div || self == .reluGradient ? .float32 : a.promoted(with: b)
     }
 
     /// The dtype of an arithmetic result: true division gives float32 even for integers (as

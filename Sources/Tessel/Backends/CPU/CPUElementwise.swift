@@ -236,6 +236,9 @@ extension CPUBackend {
         case .floorDivide: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { ($0 / $1).rounded(.down) }, scalar: { ($0 / $1).rounded(.down) })
             }
+        case .reluGradient: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+                binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: 0, where: .!($1 .> 0)) }, scalar: { $1 > 0 ? $0 : 0 })
+            }
         default: checkFailure("binary \(op.rawValue): not arithmetic")
         }
     }
