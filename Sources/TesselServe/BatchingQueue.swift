@@ -23,6 +23,10 @@ public struct BatchingConfiguration: Sendable {
         self.capacity = capacity
         self.timeout = timeout
     }
+
+    /// How much before its delay is up a batch may form: a tenth of `maxDelay`, at most 100 us,
+    /// what a timed wait on a thread typically oversleeps.
+    public var wakeUpAllowance: Duration { Swift.min(maxDelay / 10, .microseconds(100)) }
 }
 
 /// Turns concurrent single requests into device batches: callers `await predict(row)`; a worker
@@ -227,9 +231,11 @@ public final class BatchingQueue: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            // Wait for company until the batch is full or its oldest request's delay is up.
+            // Wait for company until the batch is full or its oldest request's delay is up,
+            // aiming a little early: a timed wait wakes tens of microseconds late, and the
+            // request's whole wait should be maxDelay, not maxDelay plus the wake-up.
             while !stopping && !pending.isEmpty && pending.count < configuration.maxBatchSize {
-                let flushAt = pending[0].arrived + configuration.maxDelay
+                let flushAt = pending[0].arrived + configuration.maxDelay - configuration.wakeUpAllowance
                 let now = ContinuousClock.now
                 if now >= flushAt { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: seconds(flushAt - now)))
