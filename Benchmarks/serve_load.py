@@ -2,20 +2,24 @@
 """Load on `tessel serve`, unbatched against batched, side by side in one run (loopback only).
 
 For each device, starts `tessel serve` twice on a free port, once with `--max-batch 1` and once
-with `--max-batch 128`, and drives each with wrk (Debian's package) posting one MNIST test image
-as JSON at 1, 16, 64 and 256 concurrent connections for a few seconds each. Prints throughput,
+with `--max-batch 128`, and drives each with wrk (Debian's package), or with `--client swift` the
+Swift load generator in Benchmarks/LoadGenerator (async-http-client; the one that travels to the
+GPU box), posting one MNIST test image as JSON at 1, 16, 64 and 256 concurrent connections for a
+few seconds each. Prints throughput,
 p50/p99 latency, the mean batch size (from /metrics) and how many requests were answered 200,
 503 or otherwise (wrk counts every response; nothing may go unanswered: a socket error or a
 timeout is counted as "lost").
 
-    python3 Benchmarks/serve_load.py [--device cpu,opencl:0] [--seconds 4] [--model out/mnist-mlp.safetensors]
+    python3 Benchmarks/serve_load.py [--device cpu,opencl:0] [--seconds 4] [--model out/mnist-mlp.safetensors] [--client wrk|swift]
 
-Needs `make build` and a model (`make run` writes out/mnist-mlp.safetensors); wrk: `apt-get install wrk`.
+Needs `make build` and a model (`make run` writes out/mnist-mlp.safetensors); wrk: `apt-get install wrk`;
+the Swift client: `swift build -c release --package-path Benchmarks/LoadGenerator`.
 """
 import argparse, gzip, json, os, re, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESSEL = os.path.join(ROOT, ".build", "release", "tessel")
+TESSEL_LOAD = os.path.join(ROOT, "Benchmarks", "LoadGenerator", ".build", "release", "tessel-load")
 
 LUA = r"""
 wrk.method = "POST"
@@ -65,6 +69,17 @@ def run_wrk(port, connections, seconds, body_file, lua_file):
     return {k: int(v) for k, v in result.items()}, int(non2xx.group(1)) if non2xx else 0
 
 
+def run_swift_client(port, connections, seconds, body_file):
+    done = subprocess.run([TESSEL_LOAD, "--url", f"http://127.0.0.1:{port}/v1/predict", "--body", body_file,
+                           "--connections", str(connections), "--seconds", str(seconds), "--timeout", "10"],
+                          capture_output=True, text=True)
+    line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT")), None)
+    if line is None:
+        sys.exit(f"tessel-load failed: {done.stderr.strip()}")
+    result = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+    return result, result.get("non2xx", 0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu,opencl:0")
@@ -72,7 +87,10 @@ def main():
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--max-delay-ms", type=float, default=2)
     parser.add_argument("--clients", default="1,16,64,256")
+    parser.add_argument("--client", choices=["wrk", "swift"], default="wrk")
     args = parser.parse_args()
+    if args.client == "swift" and not os.path.exists(TESSEL_LOAD):
+        sys.exit("no Swift load generator: swift build -c release --package-path Benchmarks/LoadGenerator")
     if not os.path.exists(args.model):
         sys.exit(f"no model at {args.model}: run `make run` (or tessel train) first")
     folder = tempfile.mkdtemp()
@@ -88,7 +106,10 @@ def main():
             try:
                 for clients in map(int, args.clients.split(",")):
                     before = metrics(port)
-                    result, non2xx = run_wrk(port, clients, args.seconds, body, lua)
+                    if args.client == "swift":
+                        result, non2xx = run_swift_client(port, clients, args.seconds, body)
+                    else:
+                        result, non2xx = run_wrk(port, clients, args.seconds, body, lua)
                     after = metrics(port)
                     batches = after[1] - before[1]
                     mean_batch = (after[0] - before[0]) / batches if batches else 0
