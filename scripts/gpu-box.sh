@@ -67,8 +67,9 @@ run)
         done
         [ -n "$port" ] || { cat "$log"; kill "$server"; exit 1; }
         for clients in 1 256; do
-            echo "max-batch $batch clients $clients $("$load" --url "http://127.0.0.1:$port/v1/predict" --body "$body" \
-                --connections "$clients" --seconds "${BOX_SERVE_SECONDS:-4}")" | tee -a "$OUT/serve-load.txt"
+            result=$("$load" --url "http://127.0.0.1:$port/v1/predict" --body "$body" \
+                --connections "$clients" --seconds "${BOX_SERVE_SECONDS:-4}")
+            echo "max-batch $batch clients $clients $result" | tee -a "$OUT/serve-load.txt"
         done
         kill -TERM "$server"
         wait "$server" || true

@@ -204,6 +204,12 @@ final class AutogradTests: XCTestCase {
             (grid * Tensor([[1, 1], [2, 2], [3, 3]] as [[Float]], device: device)).sum().backward()
             XCTAssertEqual(v.grad?.toArray(), [6, 6], "[\(device)] copy(from:) broadcasts, its gradient sums back")
 
+            let s = Tensor([1, 2] as [Float], device: device, requiresGrad: true)
+            var whole = s * 0
+            whole[.all] = s * 2     // a subscript covering the whole tensor writes the variable itself
+            whole.sum().backward()
+            XCTAssertEqual(s.grad?.toArray(), [2, 2], "[\(device)] x[.all] = y takes y's history")
+
             let u = Tensor([1, 2] as [Float], device: device, requiresGrad: true)
             var filled = u * 2
             filled.fill(3)

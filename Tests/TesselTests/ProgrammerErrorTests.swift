@@ -111,10 +111,30 @@ final class ProgrammerErrorTests: XCTestCase {
                 }
                 y.sum().backward()
             },
-            Case("in-place write into a view of a recorded tensor", expect: "add: an in-place write into a view (shape [1]) of a larger tensor while recording gradients is not supported") {
+            Case("in-place write into a view of a recorded tensor", expect: "add: an in-place write into a view (shape [1], made by slice) of a tensor that requires grad is not supported while recording") {
                 let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
                 var window = x.relu()[0..<1]
                 window += 1
+            },
+            Case("in-place write into a view of a plain tensor while recording", expect: "assign: an in-place write into a view (shape [1]) of a larger tensor while recording gradients is not supported") {
+                let x = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                var plain = Tensor.zeros([2], device: .cpu)
+                plain[0..<1] = x[0..<1]
+            },
+            Case("in-place write into a whole view of a leaf", expect: "add: an in-place write into a view (shape [2, 1], made by reshape) of a tensor that requires grad") {
+                let w = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                var view = w.reshape([2, 1])
+                view += 1
+            },
+            Case("a copy of a variable written in place while recording", expect: "mul: an input of shape [2] was written in place (while recording) through another variable sharing its storage") {
+                let w = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()
+                let y = w * 1
+                var z = y
+                z *= 3
+                _ = y * y
+            },
+            Case("windowArgmax padding with dilation", expect: "windowArgmax: padding (height: 1, width: 1) with dilation (height: 3, width: 3) can leave a window without a pixel") {
+                _ = Tensor.zeros([1, 1, 2, 2], device: .cpu).windowArgmax(WindowGeometry(kernel: (2, 2), padding: (1, 1), dilation: (3, 3)))
             },
             Case("in-place write into a leaf", expect: "add: an in-place write into a leaf that requires grad (shape [2]) is not differentiable") {
                 var w = Tensor([1, 2] as [Float], device: .cpu).requiringGrad()

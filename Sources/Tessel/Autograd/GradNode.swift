@@ -7,8 +7,14 @@ final class AutogradMeta: Sendable {
     let node: GradNode?
     /// A leaf's accumulated gradient.
     let grad = Mutex<Tensor?>(nil)
+    /// The storage's history generation when this history was made: a later in-place write
+    /// recorded through another handle of the storage makes it stale.
+    let generation: Int
 
-    init(node: GradNode?) { self.node = node }
+    init(node: GradNode?, generation: Int) {
+        self.node = node
+        self.generation = generation
+    }
 }
 
 /// One recorded op: an entry on the tape of the device it ran on.

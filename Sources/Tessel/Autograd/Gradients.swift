@@ -193,7 +193,7 @@ enum Gradients {
         case .add: return [fit(g, a), fit(g, b)]
         case .sub: return [fit(g, a), fit(-g, b)]
         case .mul: return [fit(g * b, a), fit(g * a, b)]
-        case .div: return [fit(g / b, a), fit(-(g * a) / (b * b), b)] // from the inputs: in place, the output is overwritten
+        case .div: return [fit(g / b, a), fit(-(g * (a / b) / b), b)] // from the inputs (in place, the output is overwritten); b * b would underflow
         case .pow:
             // d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a is 0 and the power is too).
             // The base's term is 0 where the exponent is (0^-1 would make it NaN at a = 0).

@@ -11,7 +11,7 @@ extension Tensor {
     /// As `torch.tensor(..., requires_grad=True)` or `x.requires_grad_()`.
     public func requiringGrad() -> Tensor {
         check(dtype == .float32, "requiringGrad: only float32 tensors have gradients, got \(dtype)")
-        return Tensor(storage: storage, layout: layout, autograd: AutogradMeta(node: nil))
+        return Tensor(storage: storage, layout: layout, autograd: AutogradMeta(node: nil, generation: storage.historyGeneration))
     }
 
     /// The same values cut from the graph: no gradient flows through it.
@@ -47,6 +47,9 @@ extension Tensor {
     public func backward(gradient: Tensor, retainGraph: Bool = false) {
         check(gradient.shape == shape, "backward: gradient of shape \(gradient.shape) for a result of shape \(shape)")
         guard let meta = autograd else { checkFailure("backward: this tensor does not require grad (no input did)") }
+        check(meta.generation == storage.historyGeneration,
+              "backward: this tensor was written in place (while recording) through another variable sharing its storage, "
+              + "so its history is stale; call backward on the variable that was written")
         Tensor.withoutGrad {
             Backpropagation(root: meta, gradient: gradient.detach()).run(retainGraph: retainGraph)
         }

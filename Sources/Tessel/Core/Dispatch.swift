@@ -21,6 +21,7 @@ enum Dispatch {
         var recordedInputs: [Tensor]?
         if let destination {
             if GradMode.isEnabled && (destination.autograd != nil || inputs.contains(where: { $0.autograd != nil })) {
+                checkCurrentHistories(op, inputs)
                 recordedInputs = inputsForInPlaceRecording(op, inputs, into: destination)
             }
             check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
@@ -33,6 +34,7 @@ enum Dispatch {
                 checkFailure("\(op.name) in place: \(error)")
             }
             destination.storage.bumpVersion()
+            if recordedInputs != nil { destination.storage.bumpHistoryGeneration() }
             output = destination
         } else if let failure = inputs.lazy.compactMap(\.storage.failure).first {
             output = withoutKernels(op, inputs, host: host, failure: failure)
@@ -48,6 +50,7 @@ enum Dispatch {
             return recorded(op, recordedInputs, output: output)
         }
         if destination == nil && inputs.contains(where: { $0.autograd != nil }) && GradMode.isEnabled {
+            checkCurrentHistories(op, inputs)
             return recorded(op, inputs, output: output)
         }
         return output
@@ -62,7 +65,19 @@ enum Dispatch {
         guard op.isDifferentiable && output.dtype == .float32 else { return Tensor(storage: output.storage, layout: output.layout) }
         let node = GradNode(op: op, inputs: inputs, output: Tensor(storage: output.storage, layout: output.layout),
                             device: output.device)
-        return Tensor(storage: output.storage, layout: output.layout, autograd: AutogradMeta(node: node))
+        return Tensor(storage: output.storage, layout: output.layout,
+                      autograd: AutogradMeta(node: node, generation: output.storage.historyGeneration))
+    }
+
+    /// Stops when an input's history is stale: its storage was since written in place while
+    /// recording through another handle (a copy of the variable, another view), so its values
+    /// are no longer the ones its history computed.
+    private static func checkCurrentHistories(_ op: Op, _ inputs: [Tensor]) {
+        for input in inputs {
+            guard let meta = input.autograd, meta.generation != input.storage.historyGeneration else { continue }
+            checkFailure("\(op.name): an input of shape \(input.shape) was written in place (while recording) through "
+                         + "another variable sharing its storage, so its history is stale; use the variable that was written")
+        }
     }
 
     /// Checks that an in-place write into `destination` can be differentiated and returns the
@@ -72,9 +87,16 @@ enum Dispatch {
     /// would keep the old one. Inputs that alias the destination are copied first (recorded
     /// copies, so their own history still reaches backward).
     private static func inputsForInPlaceRecording(_ op: Op, _ inputs: [Tensor], into destination: Tensor) -> [Tensor] {
-        if let meta = destination.autograd, meta.node == nil {
-            checkFailure("\(op.name): an in-place write into a leaf that requires grad (shape \(destination.shape)) is not "
-                         + "differentiable; update parameters inside Tensor.withoutGrad { }")
+        if let meta = destination.autograd {
+            guard let node = meta.node else {
+                checkFailure("\(op.name): an in-place write into a leaf that requires grad (shape \(destination.shape)) is not "
+                             + "differentiable; update parameters inside Tensor.withoutGrad { }")
+            }
+            // A view (even of the whole storage) shares its base's storage: only the view's
+            // variable would get the new history (and a view of a leaf would overwrite it).
+            check(!node.op.isView, "\(op.name): an in-place write into a view (shape \(destination.shape), made by "
+                  + "\(node.op.name)) of a tensor that requires grad is not supported while recording; write into the "
+                  + "tensor itself, or build the result out of place (cat, where, pad)")
         }
         check(!op.gradientReadsOutput, "\(op.name): has no in-place form while recording (its gradient reads its output)")
         let layout = destination.layout

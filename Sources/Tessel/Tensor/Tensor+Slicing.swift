@@ -43,7 +43,13 @@ extension Tensor {
         get { slice(indices.map(\.tensorIndex)) }
         set {
             var view = slice(indices.map(\.tensorIndex))
-            view.copy(from: newValue)
+            if view.layout == layout {
+                // The whole tensor (x[.all] = y): written as itself, so a recorded write's new
+                // history lands on this variable rather than on a discarded view.
+                self.copy(from: newValue)
+            } else {
+                view.copy(from: newValue)
+            }
         }
     }
 

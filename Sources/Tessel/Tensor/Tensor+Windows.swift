@@ -36,9 +36,12 @@ extension Tensor {
         check([windows.kernel.height, windows.kernel.width, windows.stride.height, windows.stride.width,
                windows.dilation.height, windows.dilation.width].allSatisfy { $0 >= 1 } && windows.padding.height >= 0 && windows.padding.width >= 0,
               "windowArgmax: kernel, stride and dilation must be positive and padding not negative, got \(windows)")
-        // As PyTorch: padding at most half the kernel, so every window holds a real pixel.
+        // Padding at most half the kernel (as PyTorch), and no dilation with padding: then every
+        // window holds a real pixel.
         check(2 * windows.padding.height <= windows.kernel.height && 2 * windows.padding.width <= windows.kernel.width,
               "windowArgmax: padding \(windows.padding) is more than half the kernel \(windows.kernel)")
+        check((windows.padding.height == 0 || windows.dilation.height == 1) && (windows.padding.width == 0 || windows.dilation.width == 1),
+              "windowArgmax: padding \(windows.padding) with dilation \(windows.dilation) can leave a window without a pixel")
         check(windows.outputSize(height: shape[2], width: shape[3]) != nil,
               "windowArgmax: a \(windows.kernel) kernel does not fit input \(shape) with padding \(windows.padding) and dilation \(windows.dilation)")
         check(shape[2] * shape[3] <= Int(Int32.max), "windowArgmax: images of \(shape[2])x\(shape[3]) pixels have positions past int32")

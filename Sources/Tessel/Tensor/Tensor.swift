@@ -76,6 +76,12 @@ final class TensorStorage: Sendable {
     /// Stored, not derived from the backend: every op asks it of every input.
     let failure: TesselError?
     func bumpVersion() { writes.add(1, ordering: .relaxed) }
+    /// In-place writes made while recording (each gives the written variable a new history):
+    /// a handle whose history predates the latest one (a copy of the variable, another view of
+    /// the storage) would differentiate stale values, so autograd refuses it.
+    private let recordedWrites = Atomic<Int>(0)
+    var historyGeneration: Int { recordedWrites.load(ordering: .relaxed) }
+    func bumpHistoryGeneration() { recordedWrites.add(1, ordering: .relaxed) }
     /// Set for shared constants (see `ScalarConstants`): in-place ops refuse to write them.
     private let frozen = Atomic<Bool>(false)
     var isFrozen: Bool { frozen.load(ordering: .relaxed) }

@@ -85,7 +85,9 @@ struct TesselLoad: AsyncParsableCommand {
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
                 tally.timeouts += 1
             } catch {
+                // Refused or reset: counted, and a pause, so a dead server is not a busy loop.
                 tally.errors += 1
+                try? await Task.sleep(for: .milliseconds(10))
             }
         }
         return tally

@@ -123,6 +123,7 @@ extension CPUBackend {
                             // Every channel of a pixel is adjacent: compare whole pixels.
                             let positions = target.value + image * os[0] + outY * os[2] + outX * os[3]
                             var first = true
+                            for channel in 0..<c { positions[channel] = -1 }
                             for ky in 0..<kh {
                                 let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
                                 guard inY >= 0 && inY < h else { continue }
