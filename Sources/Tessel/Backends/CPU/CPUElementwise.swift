@@ -90,6 +90,19 @@ func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: Str
     }
     let runs = StridedRuns([a.layout, b.layout, output.layout])
     let strideA = runs.innerStride(0), strideB = runs.innerStride(1)
+    if runs.shape.count == 2 {
+        // Rows of one shape (a bias row over a batch, a transposed operand): a plain row loop,
+        // each row one run, without the general walk's per-row bookkeeping.
+        let columns = runs.shape[1]
+        let rowA = runs.stride(0, 0), rowB = runs.stride(1, 0), rowOut = runs.stride(2, 0)
+        let startA = left + runs.offsets[0], startB = right + runs.offsets[1], startOut = runs.offsets[2]
+        parallelFor(runs.shape[0], grain: Swift.max(1, elementwiseGrain / Swift.max(columns, 1))) { rows in
+            for row in rows {
+                body(startA + row * rowA, strideA, startB + row * rowB, strideB, out.value + startOut + row * rowOut, columns)
+            }
+        }
+        return
+    }
     parallelFor(a.count, grain: elementwiseGrain) { range in
         runs.forEachRun(in: range) { offsets, length in
             body(left + offsets[0], strideA, right + offsets[1], strideB, out.value + offsets[2], length)
