@@ -260,6 +260,9 @@ final class AutogradTests: XCTestCase {
             XCTAssertNil(x.grad)
             let y = x.detach()
             XCTAssertFalse((y * 2).requiresGrad, "[\(device)] detach cuts the graph")
+            let z = Tensor([3, 5] as [Float], device: device, requiresGrad: true)
+            (z.detach() * z).sum().backward()
+            XCTAssertEqual(z.grad?.toArray(), [3, 5], "[\(device)] only the operand that requires grad gets one, even sharing storage")
             let inside = Tensor.withoutGrad { x * 2 }
             XCTAssertFalse(inside.requiresGrad, "[\(device)] nothing records inside withoutGrad")
             let (value, gradients) = Tensor.valueAndGrad(of: { p in (p[0] * p[1]).sum() },

@@ -1,10 +1,12 @@
 // The gradient rules: one exhaustive switch over `Op`, so a primitive without a rule does not
 // compile (tinygrad's gradient.py, candle's backprop match). Each rule turns the gradient of
 // the op's output into one gradient per input (nil for inputs that have none: indices, masks,
-// constants). Rules run with recording off, out of ordinary tensor ops.
+// constants). Rules run with recording off, out of ordinary tensor ops. `needs` says which
+// inputs take a gradient (PyTorch's needs_input_grad): the costly rules skip the others (a
+// layer's input batch, a convolution's unfolded columns).
 
 enum Gradients {
-    static func of(_ op: Op, inputs: [Tensor], output: Tensor, gradient g: Tensor) -> [Tensor?] {
+    static func of(_ op: Op, inputs: [Tensor], output: Tensor, gradient g: Tensor, needs: [Bool]) -> [Tensor?] {
         switch op {
         case .full, .fromHost, .fromBytes:
             return []
@@ -60,20 +62,20 @@ enum Gradients {
         case .unary(let unary):
             return [unaryGradient(unary, x: inputs[0], output: output, g)]
         case .binary(let binary):
-            return binaryGradients(binary, inputs[0], inputs[1], output: output, g)
+            return binaryGradients(binary, inputs[0], inputs[1], output: output, g, needs: needs)
         case .select:
             let zero = Tensor.zeros([], device: g.device)
-            return [nil, sum(Tensor.where(inputs[0], g, zero), to: inputs[1].shape),
-                    sum(Tensor.where(inputs[0], zero, g), to: inputs[2].shape)]
+            return [nil, needs[1] ? sum(Tensor.where(inputs[0], g, zero), to: inputs[1].shape) : nil,
+                    needs[2] ? sum(Tensor.where(inputs[0], zero, g), to: inputs[2].shape) : nil]
         case .reduce(let reduction, let axes):
             return [reduceGradient(reduction, axes: axes, x: inputs[0], output: output, g)]
         case .softmax(let axis, let log):
             if log { return [g - output.exp() * g.sum(axis: axis, keepDims: true)] }
             return [output * (g - (g * output).sum(axis: axis, keepDims: true))]
         case .matmul:
-            return matmulGradients(inputs[0], inputs[1], g)
+            return matmulGradients(inputs[0], inputs[1], g, needs: (needs[0], needs[1]))
         case .addmm:
-            return [sum(g, to: inputs[0].shape)] + matmulGradients(inputs[1], inputs[2], g)
+            return [needs[0] ? sum(g, to: inputs[0].shape) : nil] + matmulGradients(inputs[1], inputs[2], g, needs: (needs[1], needs[2]))
         case .gather(let axis):
             // Added in place into fresh zeros (scatterAdd out of place would copy them first),
             // laid out as the input is, so the gradient flows on in the forward pass's layout.
@@ -81,6 +83,7 @@ enum Gradients {
             return [Dispatch.run(.scatterAdd(axis: axis), [base, inputs[1], g], into: base), nil]
         case .scatterAdd(let axis):
             let index = inputs[1], source = inputs[2]
+            guard needs[2] else { return [g, nil, nil] }
             // Only the source elements the index reaches were added; the rest get zero.
             let sourceGradient = Tensor.zeros(source.shape, device: source.device)
             var window = sourceGradient.slice(index.shape.map { .range(start: 0, end: $0, step: 1) })
@@ -185,20 +188,25 @@ enum Gradients {
         }
     }
 
-    private static func binaryGradients(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor, _ g: Tensor) -> [Tensor?] {
-        func fit(_ gradient: Tensor, _ operand: Tensor) -> Tensor? {
-            operand.dtype == .float32 ? sum(gradient, to: operand.shape) : nil
+    private static func binaryGradients(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor, _ g: Tensor,
+                                        needs: [Bool]) -> [Tensor?] {
+        // `gradient` is only evaluated for an operand that takes one.
+        func fitA(_ gradient: @autoclosure () -> Tensor) -> Tensor? {
+            a.dtype == .float32 && needs[0] ? sum(gradient(), to: a.shape) : nil
+        }
+        func fitB(_ gradient: @autoclosure () -> Tensor) -> Tensor? {
+            b.dtype == .float32 && needs[1] ? sum(gradient(), to: b.shape) : nil
         }
         switch op {
-        case .add: return [fit(g, a), fit(g, b)]
-        case .sub: return [fit(g, a), fit(-g, b)]
-        case .mul: return [fit(g * b, a), fit(g * a, b)]
-        case .div: return [fit(g / b, a), fit(-(g * (a / b) / b), b)] // from the inputs (in place, the output is overwritten); b * b would underflow
+        case .add: return [fitA(g), fitB(g)]
+        case .sub: return [fitA(g), fitB(-g)]
+        case .mul: return [fitA(g * b), fitB(g * a)]
+        case .div: return [fitA(g / b), fitB(-(g * (a / b) / b))] // from the inputs (in place, the output is overwritten); b * b would underflow
         case .pow:
             // d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a is 0 and the power is too).
             // The base's term is 0 where the exponent is (0^-1 would make it NaN at a = 0).
-            let base = fit(Tensor.where(b .== Float(0), Tensor.zeros([], device: a.device), g * b * a.pow(b - 1)), a)
-            let exponent = fit(Tensor.where(a .== Float(0), Tensor.zeros([], device: a.device), g * output * a.log()), b)
+            let base = fitA(Tensor.where(b .== Float(0), Tensor.zeros([], device: a.device), g * b * a.pow(b - 1)))
+            let exponent = fitB(Tensor.where(a .== Float(0), Tensor.zeros([], device: a.device), g * output * a.log()))
             return [base, exponent]
         case .maximum, .minimum:
             // Ties split the gradient evenly, as PyTorch's maximum/minimum do.
@@ -206,9 +214,9 @@ enum Gradients {
             let aWins = Tensor.where(op == .maximum ? a .> b : a .< b, one, zero)
             let tie = Tensor.where(a .== b, Tensor(Float(0.5), device: g.device), zero)
             let share = aWins + tie
-            return [fit(g * share, a), fit(g * (1 - share), b)]
+            return [fitA(g * share), fitB(g * (1 - share))]
         case .reluGradient:
-            return [fit(Dispatch.run(.binary(.reluGradient), [g, b]), a), nil]
+            return [fitA(Dispatch.run(.binary(.reluGradient), [g, b])), nil]
         case .floorDivide, .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return [nil, nil]
         }
@@ -230,14 +238,16 @@ enum Gradients {
         }
     }
 
-    /// NumPy-style matmul: vectors are matrices with an axis added, batch axes broadcast.
-    private static func matmulGradients(_ a: Tensor, _ b: Tensor, _ g: Tensor) -> [Tensor?] {
+    /// NumPy-style matmul: vectors are matrices with an axis added, batch axes broadcast; only
+    /// the operands in `needs` get their product.
+    private static func matmulGradients(_ a: Tensor, _ b: Tensor, _ g: Tensor, needs: (a: Bool, b: Bool)) -> [Tensor?] {
         let a2 = a.rank == 1 ? a.unsqueeze(axis: 0) : a
         let b2 = b.rank == 1 ? b.unsqueeze(axis: 1) : b
         var g2 = g
         if a.rank == 1 { g2 = g2.unsqueeze(axis: g2.rank - (b.rank == 1 ? 0 : 1)) }
         if b.rank == 1 { g2 = g2.unsqueeze(axis: g2.rank) }
-        let ga = g2.matmul(b2.transpose(-2, -1)), gb = a2.transpose(-2, -1).matmul(g2)
-        return [sum(ga, to: a2.shape).reshape(a.shape), sum(gb, to: b2.shape).reshape(b.shape)]
+        let ga = needs.a ? sum(g2.matmul(b2.transpose(-2, -1)), to: a2.shape).reshape(a.shape) : nil
+        let gb = needs.b ? sum(a2.transpose(-2, -1).matmul(g2), to: b2.shape).reshape(b.shape) : nil
+        return [ga, gb]
     }
 }

@@ -96,7 +96,8 @@ private struct Backpropagation {
                 if !retainGraph { node.release() }
                 continue
             }
-            let inputGradients = Gradients.of(node.op, inputs: inputs, output: output, gradient: outputGradient)
+            let inputGradients = Gradients.of(node.op, inputs: inputs, output: output, gradient: outputGradient,
+                                              needs: inputs.map { $0.autograd != nil })
             for (input, inputGradient) in zip(inputs, inputGradients) {
                 guard let inputGradient, let meta = input.autograd else { continue }
                 let fitted = inputGradient.shape == input.shape ? inputGradient : inputGradient.reshape(input.shape)
