@@ -4,12 +4,7 @@ extension Tensor {
     /// `F.unfold` gives the transpose, [N, C * KH * KW, OH * OW]). One kernel; its gradient is
     /// ``fold(_:height:width:)``.
     public func unfold(_ windows: WindowGeometry) -> Tensor {
-        check(rank == 4 && dtype == .float32, "unfold: expects float32 images [N, C, H, W], got \(dtype) \(shape)")
-        check([windows.kernel.height, windows.kernel.width, windows.stride.height, windows.stride.width,
-               windows.dilation.height, windows.dilation.width].allSatisfy { $0 >= 1 } && windows.padding.height >= 0 && windows.padding.width >= 0,
-              "unfold: kernel, stride and dilation must be positive and padding not negative, got \(windows)")
-        check(windows.outputSize(height: shape[2], width: shape[3]) != nil,
-              "unfold: a \(windows.kernel) kernel does not fit input \(shape) with padding \(windows.padding) and dilation \(windows.dilation)")
+        checkImages(windows, op: "unfold")
         return Dispatch.run(.unfold(windows), [self])
     }
 
@@ -32,20 +27,28 @@ extension Tensor {
     /// NaN wins its window. Max pooling is these indices and a `gather` over the flattened
     /// image, so its gradient goes to that one element (a `scatterAdd`).
     public func windowArgmax(_ windows: WindowGeometry) -> Tensor {
-        check(rank == 4 && dtype == .float32, "windowArgmax: expects float32 images [N, C, H, W], got \(dtype) \(shape)")
-        check([windows.kernel.height, windows.kernel.width, windows.stride.height, windows.stride.width,
-               windows.dilation.height, windows.dilation.width].allSatisfy { $0 >= 1 } && windows.padding.height >= 0 && windows.padding.width >= 0,
-              "windowArgmax: kernel, stride and dilation must be positive and padding not negative, got \(windows)")
+        checkImages(windows, op: "windowArgmax")
         // Padding at most half the kernel (as PyTorch), and no dilation with padding: then every
         // window holds a real pixel.
         check(2 * windows.padding.height <= windows.kernel.height && 2 * windows.padding.width <= windows.kernel.width,
               "windowArgmax: padding \(windows.padding) is more than half the kernel \(windows.kernel)")
         check((windows.padding.height == 0 || windows.dilation.height == 1) && (windows.padding.width == 0 || windows.dilation.width == 1),
               "windowArgmax: padding \(windows.padding) with dilation \(windows.dilation) can leave a window without a pixel")
-        check(windows.outputSize(height: shape[2], width: shape[3]) != nil,
-              "windowArgmax: a \(windows.kernel) kernel does not fit input \(shape) with padding \(windows.padding) and dilation \(windows.dilation)")
         check(shape[2] * shape[3] <= Int(Int32.max), "windowArgmax: images of \(shape[2])x\(shape[3]) pixels have positions past int32")
         return Dispatch.run(.windowArgmax(windows), [self])
+    }
+}
+
+extension Tensor {
+    /// Stops with `op`'s name unless this is float32 images [N, C, H, W] that `windows` (a
+    /// valid geometry) fit.
+    fileprivate func checkImages(_ windows: WindowGeometry, op: String) {
+        check(rank == 4 && dtype == .float32, "\(op): expects float32 images [N, C, H, W], got \(dtype) \(shape)")
+        check([windows.kernel.height, windows.kernel.width, windows.stride.height, windows.stride.width,
+               windows.dilation.height, windows.dilation.width].allSatisfy { $0 >= 1 } && windows.padding.height >= 0 && windows.padding.width >= 0,
+              "\(op): kernel, stride and dilation must be positive and padding not negative, got \(windows)")
+        check(windows.outputSize(height: shape[2], width: shape[3]) != nil,
+              "\(op): a \(windows.kernel) kernel does not fit input \(shape) with padding \(windows.padding) and dilation \(windows.dilation)")
     }
 }
 

@@ -112,56 +112,51 @@ extension CPUBackend {
         let target = UncheckedSendable(output.cpuBase(Int32.self) + output.layout.offset)
         let (kh, kw) = windows.kernel
         let channelsLast = c > 1 && xs[1] == 1 && os[1] == 1
-        // One task per output row (n, oy).
+        /// Calls `body(inY, inX)` for each position of window (outY, outX) inside the image.
+        @inline(__always) func forEachPixel(_ outY: Int, _ outX: Int, _ body: (Int, Int) -> Void) {
+            for ky in 0..<kh {
+                let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
+                guard inY >= 0 && inY < h else { continue }
+                for kx in 0..<kw {
+                    let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
+                    if inX >= 0 && inX < w { body(inY, inX) }
+                }
+            }
+        }
+        // One task per output row (n, oy). The first maximum wins; a NaN beats every number
+        // (and the first NaN stays).
         parallelFor(n * oh, grain: Swift.max(1, 8192 / Swift.max(ow * c * kh * kw, 1))) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: channelsLast ? c : 1) { best in
                 for row in rows {
                     let image = row / oh, outY = row % oh
+                    let pixels = source.value + image * xs[0]
                     for outX in 0..<ow {
-                        let pixels = source.value + image * xs[0]
                         if channelsLast {
                             // Every channel of a pixel is adjacent: compare whole pixels.
                             let positions = target.value + image * os[0] + outY * os[2] + outX * os[3]
                             var first = true
                             for channel in 0..<c { positions[channel] = -1 }
-                            for ky in 0..<kh {
-                                let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
-                                guard inY >= 0 && inY < h else { continue }
-                                for kx in 0..<kw {
-                                    let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
-                                    guard inX >= 0 && inX < w else { continue }
-                                    let pixel = pixels + inY * xs[2] + inX * xs[3], position = Int32(inY * w + inX)
-                                    if first {
-                                        for channel in 0..<c { best[channel] = pixel[channel]; positions[channel] = position }
-                                        first = false
-                                        continue
-                                    }
-                                    for channel in 0..<c {
-                                        let value = pixel[channel], current = best[channel]
-                                        // The first maximum; a NaN wins (and the first NaN stays).
-                                        if value > current || (value != value && current == current) {
-                                            best[channel] = value
-                                            positions[channel] = position
-                                        }
+                            forEachPixel(outY, outX) { inY, inX in
+                                let pixel = pixels + inY * xs[2] + inX * xs[3], position = Int32(inY * w + inX)
+                                for channel in 0..<c {
+                                    let value = pixel[channel], current = best[channel]
+                                    if first || value > current || (value != value && current == current) {
+                                        best[channel] = value
+                                        positions[channel] = position
                                     }
                                 }
+                                first = false
                             }
                             continue
                         }
                         for channel in 0..<c {
                             let plane = pixels + channel * xs[1]
                             var current = -Float.infinity, position = -1
-                            for ky in 0..<kh {
-                                let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
-                                guard inY >= 0 && inY < h else { continue }
-                                for kx in 0..<kw {
-                                    let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
-                                    guard inX >= 0 && inX < w else { continue }
-                                    let value = plane[inY * xs[2] + inX * xs[3]]
-                                    if position < 0 || value > current || (value != value && current == current) {
-                                        current = value
-                                        position = inY * w + inX
-                                    }
+                            forEachPixel(outY, outX) { inY, inX in
+                                let value = plane[inY * xs[2] + inX * xs[3]]
+                                if position < 0 || value > current || (value != value && current == current) {
+                                    current = value
+                                    position = inY * w + inX
                                 }
                             }
                             target.value[image * os[0] + channel * os[1] + outY * os[2] + outX * os[3]] = Int32(position)
