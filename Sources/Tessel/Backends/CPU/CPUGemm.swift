@@ -73,6 +73,10 @@ func sgemm(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: Unsafe
         sgemmOnOneCore(m: m, n: n, k: k, a: a, b: b, c: c, ldc: n, accumulateIntoC: accumulate)
         return
     }
+    if k >= 4096 && m * n <= 1 << 16 && k >= 8 * Swift.max(m, n) {
+        sgemmSplittingK(m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate)
+        return
+    }
     // One slab of whole micro-tiles per core, as even as the tile grid allows.
     let splitRows = m >= n
     let extent = splitRows ? m : n, unit = splitRows ? mr : nr
@@ -95,6 +99,31 @@ func sgemm(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: Unsafe
                                accumulateIntoC: accumulate)
             }
         }
+    }
+}
+
+/// A small C over a long K (a convolution's weight gradient: [9, 86528] x [86528, 32]): each core
+/// multiplies its own slice of K (the first into C, the others into the calling thread's
+/// scratch), then the partial products are added into C. Cutting C instead would leave cores
+/// idle or have each pack the whole of the long operand.
+private func sgemmSplittingK(m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>,
+                             accumulate: Bool) {
+    let parts = Swift.min(cpuCoreCount, k / 1024)
+    let partials = UncheckedSendable(ThreadScratch.floats(.gemmPartialC, count: (parts - 1) * m * n))
+    let output = UncheckedSendable(c)
+    parallelFor(parts, grain: 1) { range in
+        for part in range {
+            let start = part * k / parts, end = (part + 1) * k / parts
+            let left = StridedMatrix(base: a.base + start * a.columnStride, rowStride: a.rowStride, columnStride: a.columnStride)
+            let right = StridedMatrix(base: b.base + start * b.rowStride, rowStride: b.rowStride, columnStride: b.columnStride)
+            sgemmOnOneCore(m: m, n: n, k: end - start, a: left, b: right,
+                           c: part == 0 ? output.value : partials.value + (part - 1) * m * n, ldc: n,
+                           accumulateIntoC: part == 0 && accumulate)
+        }
+    }
+    for part in 1..<parts {
+        let source = partials.value + (part - 1) * m * n
+        for i in 0..<(m * n) { c[i] += source[i] }
     }
 }
 

@@ -9,7 +9,7 @@ import Foundation
 final class ThreadScratch {
     /// What each buffer is for; one buffer per slot and thread.
     enum Slot: Int, CaseIterable {
-        case gemmPackedA, gemmPackedB, gemmEdgeTile, softmaxRow
+        case gemmPackedA, gemmPackedB, gemmEdgeTile, gemmPartialC, softmaxRow
     }
 
     private var buffers: [UnsafeMutablePointer<Float>?] = Array(repeating: nil, count: Slot.allCases.count)
