@@ -20,6 +20,20 @@ extension CPUBackend {
                     if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
                         // The whole window inside the image (always, without padding): no bounds checks.
                         let stepY = windows.dilation.height * strides[2], stepX = windows.dilation.width * strides[3]
+                        if strides[1] == 1 && c > 1 {
+                            // Channels-last images: each window position reads one whole pixel
+                            // (its channels adjacent) into the row, kh * kw apart.
+                            let taps = kh * kw
+                            for ky in 0..<kh {
+                                for kx in 0..<kw {
+                                    let pixel = source + image * strides[0] + top * strides[2] + left * strides[3] + ky * stepY + kx * stepX
+                                    let column = out + ky * kw + kx
+                                    for channel in 0..<c { column[channel * taps] = pixel[channel] }
+                                }
+                            }
+                            out += c * taps
+                            continue
+                        }
                         for channel in 0..<c {
                             var line = source + image * strides[0] + channel * strides[1] + top * strides[2] + left * strides[3]
                             for _ in 0..<kh {
@@ -73,6 +87,20 @@ extension CPUBackend {
                         let left = outX * windows.stride.width - windows.padding.width
                         if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
                             let stepY = windows.dilation.height * rowStride, stepX = windows.dilation.width * pixelStride
+                            if channelStride == 1 && c > 1 {
+                                // Channels-last images: each window position adds into one whole
+                                // pixel, its channels adjacent (the row holds them kh * kw apart).
+                                let taps = kh * kw
+                                for ky in 0..<kh {
+                                    for kx in 0..<kw {
+                                        let pixel = out + top * rowStride + left * pixelStride + ky * stepY + kx * stepX
+                                        let column = row + ky * kw + kx
+                                        for channel in 0..<c { pixel[channel] += column[channel * taps] }
+                                    }
+                                }
+                                row += c * taps
+                                continue
+                            }
                             for channel in 0..<c {
                                 var line = out + channel * channelStride + top * rowStride + left * pixelStride
                                 for _ in 0..<kh {
