@@ -16,14 +16,14 @@ enum Dispatch {
     static func run(_ op: Op, _ inputs: [Tensor], into destination: Tensor? = nil,
                     host: UnsafeRawBufferPointer? = nil) -> Tensor {
         let output: Tensor
-        // What an in-place op records: its inputs, with any that alias the destination copied
-        // before the write (the rule may need the old values); nil when nothing records.
-        var recordedInputs: [Tensor]?
+        // Recording needs an input (or the destination) that requires grad; the cheap test first.
+        let records = (inputs.contains(where: { $0.autograd != nil }) || destination?.autograd != nil) && GradMode.isEnabled
+        if records { checkCurrentHistories(op, inputs) }
+        // What the tape entry keeps: in place, inputs that alias the destination are copied
+        // before the write (the rule may need the old values).
+        var recordedInputs = inputs
         if let destination {
-            if GradMode.isEnabled && (destination.autograd != nil || inputs.contains(where: { $0.autograd != nil })) {
-                checkCurrentHistories(op, inputs)
-                recordedInputs = inputsForInPlaceRecording(op, inputs, into: destination)
-            }
+            if records { recordedInputs = inputsForInPlaceRecording(op, inputs, into: destination) }
             check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
             if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
                 checkFailure("\(op.name): cannot write into \(destination.shape): \(failure)")
@@ -34,7 +34,7 @@ enum Dispatch {
                 checkFailure("\(op.name) in place: \(error)")
             }
             destination.storage.bumpVersion()
-            if recordedInputs != nil { destination.storage.bumpHistoryGeneration() }
+            if records { destination.storage.bumpHistoryGeneration() }
             output = destination
         } else if let failure = inputs.lazy.compactMap(\.storage.failure).first {
             output = withoutKernels(op, inputs, host: host, failure: failure)
@@ -46,14 +46,7 @@ enum Dispatch {
             }
         }
         if let observer { observer.record(OpRecord(op: op, inputs: inputs, output: output, inPlace: destination != nil)) }
-        if let recordedInputs {
-            return recorded(op, recordedInputs, output: output)
-        }
-        if destination == nil && inputs.contains(where: { $0.autograd != nil }) && GradMode.isEnabled {
-            checkCurrentHistories(op, inputs)
-            return recorded(op, inputs, output: output)
-        }
-        return output
+        return records ? recorded(op, recordedInputs, output: output) : output
     }
 
     /// The output with a tape entry for `op` when an input requires grad: the one place
@@ -104,7 +97,7 @@ enum Dispatch {
               "\(op.name): an in-place write into a view (shape \(destination.shape)) of a larger tensor while recording "
               + "gradients is not supported: the base tensor would keep its old history; build the result out of place "
               + "(cat, where, pad) or write it before any input requires grad")
-        return inputs.map { $0.storage === destination.storage ? Dispatch.run(.contiguous, [$0]) : $0 }
+        return inputs.map { $0.storage === destination.storage ? $0.clone() : $0 }
     }
 
     /// `op` worked out on placeholders after `failure` (a full device): the result has the

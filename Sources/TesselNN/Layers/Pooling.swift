@@ -10,7 +10,6 @@ public final class MaxPool2d: Lambda {
                                      padding: (padding, padding))
         super.init { x in
             checkPooling(x, windows, op: "MaxPool2d")
-            if 2 * padding > kernelSize { fatalError("MaxPool2d: padding \(padding) is more than half the kernel size \(kernelSize)") }
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             let positions = x.windowArgmax(windows)
             let (oh, ow) = (positions.shape[2], positions.shape[3])

@@ -33,12 +33,11 @@ extension CPUBackend {
         let runs = StridedRuns([index.layout, source.layout, frozen])
         let indices = index.cpuBase(Int32.self)
         let strides = (0..<3).map(runs.innerStride)
-        if output.dtype == .float32 && index.shape[axis] == 1 && output.layout.hasNoSelfOverlap {
-            // One index per output row (a gather's gradient): every element lands in its own row,
-            // so threads never meet and each output element gets at most one addition.
+        if output.dtype == .float32 {
             let values = UncheckedSendable(source.cpuBase(Float.self)), target = UncheckedSendable(output.cpuBase(Float.self))
             let positions = UncheckedSendable(indices)
-            parallelFor(index.count, grain: elementwiseGrain) { range in
+            /// Adds the source elements of `range` (row-major over the index) in order.
+            func add(_ range: Range<Int>) {
                 runs.forEachRun(in: range) { offsets, length in
                     for i in 0..<length {
                         let position = Int(positions.value[offsets[0] + i * strides[0]])
@@ -47,35 +46,21 @@ extension CPUBackend {
                     }
                 }
             }
-            return
-        }
-        if output.dtype == .float32 && axis != 0 && index.shape[0] > 1 && output.layout.hasNoSelfOverlap {
-            // Slices along the first axis land in different output rows: one thread per slice
-            // group, each adding its own elements in order (so the sums are the same run to run).
-            let values = UncheckedSendable(source.cpuBase(Float.self)), target = UncheckedSendable(output.cpuBase(Float.self))
-            let positions = UncheckedSendable(indices)
-            let slice = index.count / index.shape[0]
-            parallelFor(index.shape[0], grain: Swift.max(1, elementwiseGrain / Swift.max(slice, 1))) { slices in
-                runs.forEachRun(in: slices.lowerBound * slice..<slices.upperBound * slice) { offsets, length in
-                    for i in 0..<length {
-                        let position = Int(positions.value[offsets[0] + i * strides[0]])
-                        if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
-                        target.value[offsets[2] + i * strides[2] + position * axisStride] += values.value[offsets[1] + i * strides[1]]
-                    }
+            if index.shape[axis] == 1 && output.layout.hasNoSelfOverlap {
+                // One index per output row (a gather's gradient): every element lands in its own
+                // row, so threads never meet and each output element gets at most one addition.
+                parallelFor(index.count, grain: elementwiseGrain, add)
+            } else if axis != 0 && index.shape[0] > 1 && output.layout.hasNoSelfOverlap {
+                // Slices along the first axis land in different output rows: one thread per
+                // slice group, each adding its own elements in order (the same sums every run).
+                let slice = index.count / index.shape[0]
+                parallelFor(index.shape[0], grain: Swift.max(1, elementwiseGrain / Swift.max(slice, 1))) { slices in
+                    add(slices.lowerBound * slice..<slices.upperBound * slice)
                 }
-            }
-            return
-        }
-        // One thread: repeated indices from different threads would race on their sums, and the
-        // order of the additions (hence float rounding) stays the same run to run.
-        if output.dtype == .float32 {
-            let values = source.cpuBase(Float.self), target = output.cpuBase(Float.self)
-            runs.forEachRun(in: 0..<index.count) { offsets, length in
-                for i in 0..<length {
-                    let position = Int(indices[offsets[0] + i * strides[0]])
-                    if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
-                    target[offsets[2] + i * strides[2] + position * axisStride] += values[offsets[1] + i * strides[1]]
-                }
+            } else {
+                // One thread: repeated indices from different threads would race on their sums,
+                // and the order of the additions (hence float rounding) stays the same run to run.
+                add(0..<index.count)
             }
         } else {
             let values = source.cpuBase(Int32.self), target = output.cpuBase(Int32.self)
