@@ -58,9 +58,32 @@ __kernel void fold_f(int lines, int c, int h, int w, int oh, int ow, int kh, int
     }
 }
 
-// One work-item per output (n, c, oy, ox) of out [N, C, OH, OW] (strides t0..t3): the position iy * w + ix of the
-// window's first maximum in images x [N, C, H, W] (strides s0..s3 from offset ox); positions in
-// the padding are skipped, and a NaN wins.
+// The first maximum of window (outY, outX) of one image plane (strides s2, s3): its position
+// iy * w + ix, the value in *best. Positions in the padding are skipped, and a NaN wins.
+inline int window_first_max(__global const float* plane, int s2, int s3, int h, int w, int outY, int outX,
+                            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, float* best) {
+    float current = -INFINITY;
+    int position = -1;
+    for (int ky = 0; ky < kh; ++ky) {
+        int inY = outY * sh - ph + ky * dh;
+        if (inY < 0 || inY >= h) continue;
+        for (int kx = 0; kx < kw; ++kx) {
+            int inX = outX * sw - pw + kx * dw;
+            if (inX < 0 || inX >= w) continue;
+            float value = plane[inY * s2 + inX * s3];
+            if (position < 0 || value > current || (isnan(value) && !isnan(current))) {
+                current = value;
+                position = inY * w + inX;
+            }
+        }
+    }
+    *best = current;
+    return position;
+}
+
+// One work-item per output (n, c, oy, ox) of out [N, C, OH, OW] (strides t0..t3), from images
+// x [N, C, H, W] (strides s0..s3 from offset ox): the position of the window's first maximum
+// (window_argmax_f) or its value (window_max_f).
 __kernel void window_argmax_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
                               int sh, int sw, int ph, int pw, int dh, int dw,
                               __global const float* x, int ox, int s0, int s1, int s2, int s3,
@@ -70,21 +93,54 @@ __kernel void window_argmax_f(int count, int c, int h, int w, int oh, int ow, in
     int outX = i % ow, rest = i / ow;
     int outY = rest % oh; rest /= oh;
     int channel = rest % c, image = rest / c;
+    float best;
+    out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] =
+        window_first_max(x + ox + image * s0 + channel * s1, s2, s3, h, w, outY, outX, kh, kw, sh, sw, ph, pw, dh, dw, &best);
+}
+
+__kernel void window_max_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
+                           int sh, int sw, int ph, int pw, int dh, int dw,
+                           __global const float* x, int ox, int s0, int s1, int s2, int s3,
+                           __global float* out, int oout, int t0, int t1, int t2, int t3) {
+    int i = get_global_id(0);
+    if (i >= count) return;
+    int outX = i % ow, rest = i / ow;
+    int outY = rest % oh; rest /= oh;
+    int channel = rest % c, image = rest / c;
+    float best;
+    window_first_max(x + ox + image * s0 + channel * s1, s2, s3, h, w, outY, outX, kh, kw, sh, sw, ph, pw, dh, dw, &best);
+    out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] = best;
+}
+
+// Max pooling's backward, one work-item per input element (n, c, iy, ix) of out [N, C, H, W]
+// (strides t0..t3): the sum of the gradients g [N, C, OH, OW] (strides r0..r3 from offset og)
+// of the windows whose first maximum is this element. Each window holding it is found from
+// the geometry and its maximum found again: no atomics, and the sum is in window order.
+__kernel void window_max_gradient_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
+                                    int sh, int sw, int ph, int pw, int dh, int dw,
+                                    __global const float* x, int ox, int s0, int s1, int s2, int s3,
+                                    __global const float* g, int og, int r0, int r1, int r2, int r3,
+                                    __global float* out, int oout, int t0, int t1, int t2, int t3) {
+    int i = get_global_id(0);
+    if (i >= count) return;
+    int inX = i % w, rest = i / w;
+    int inY = rest % h; rest /= h;
+    int channel = rest % c, image = rest / c;
     __global const float* plane = x + ox + image * s0 + channel * s1;
-    float best = -INFINITY;
-    int position = -1;
+    __global const float* gradient = g + og + image * r0 + channel * r1;
+    int position = inY * w + inX;
+    float sum = 0.0f;
     for (int ky = 0; ky < kh; ++ky) {
-        int inY = outY * sh - ph + ky * dh;
-        if (inY < 0 || inY >= h) continue;
+        int top = inY + ph - ky * dh;
+        if (top < 0 || top % sh != 0 || top / sh >= oh) continue;
         for (int kx = 0; kx < kw; ++kx) {
-            int inX = outX * sw - pw + kx * dw;
-            if (inX < 0 || inX >= w) continue;
-            float value = plane[inY * s2 + inX * s3];
-            if (position < 0 || value > best || (isnan(value) && !isnan(best))) {
-                best = value;
-                position = inY * w + inX;
+            int left = inX + pw - kx * dw;
+            if (left < 0 || left % sw != 0 || left / sw >= ow) continue;
+            float best;
+            if (window_first_max(plane, s2, s3, h, w, top / sh, left / sw, kh, kw, sh, sw, ph, pw, dh, dw, &best) == position) {
+                sum += gradient[(top / sh) * r2 + (left / sw) * r3];
             }
         }
     }
-    out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] = position;
+    out[oout + image * t0 + channel * t1 + inY * t2 + inX * t3] = sum;
 }

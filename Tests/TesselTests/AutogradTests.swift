@@ -130,6 +130,11 @@ final class AutogradTests: XCTestCase {
             assertGradient("vector x vector", shape: [4], device: device) { $0.matmul(w[.all, 0]) }
             let batch = Tensor(randomFloats(24, in: -1...1, seed: 6), device: device).reshape([2, 3, 4])
             assertGradient("broadcast batch", shape: [4, 5], device: device) { batch.matmul($0) }
+            // Transposed operands (x @ W.T, cols.T @ g): their gradients are made transposed.
+            assertGradient("x @ W.T", shape: [3, 4], device: device) { w.T.matmul($0.T) }
+            assertGradient("A.T @ x", shape: [4, 2], device: device) { $0.T.matmul(w) }
+            assertGradient("broadcast batch @ W.T", shape: [5, 4], device: device) { batch.matmul($0.T) }
+            assertGradient("batched transposed", shape: [2, 4, 3], device: device) { $0.transpose(-2, -1).matmul(w) }
             let bias = Tensor(randomFloats(3, in: -1...1, seed: 7), device: device)
             assertGradient("addmm input", shape: [2, 4], device: device) { Tensor.addmm(bias, $0, w) }
             assertGradient("addmm bias", shape: [3], device: device) { Tensor.addmm($0, Tensor.ones([2, 4], device: device), w) }

@@ -84,6 +84,8 @@ final class OpVocabularyTests: XCTestCase {
         ("unfold", { $0.m.reshape([1, 1, 3, 4]).unfold(WindowGeometry(kernel: (2, 2))) }),
         ("fold", { $0.m.reshape([1, 2, 3, 2]).fold(WindowGeometry(kernel: (2, 1)), height: 3, width: 3) }),
         ("windowArgmax", { $0.m.reshape([1, 1, 3, 4]).windowArgmax(WindowGeometry(kernel: (2, 2))) }),
+        ("windowMax", { $0.m.reshape([1, 1, 3, 4]).windowMax(WindowGeometry(kernel: (2, 2))) }),
+        ("windowMaxGradient", { $0.m.reshape([1, 1, 3, 4]).windowMaxGradient($0.m[0..<2, 0..<3].reshape([1, 1, 2, 3]), WindowGeometry(kernel: (2, 2))) }),
         ("argsort", { $0.m.argsort(axis: 0) }), ("sort", { $0.m.sort().values }), ("topk", { $0.m.topk(2).indices }),
         ("pad", { $0.m.pad([(1, 1), (0, 2)]) }), ("pad reflect", { $0.m.pad([(1, 1), (2, 0)], mode: .reflect) }),
         ("split", { $0.m.split(size: 2, axis: 1)[1] }), ("chunk", { $0.m.chunk(3)[2] }), ("unbind", { $0.m.unbind(axis: 1)[3] }),
@@ -123,7 +125,7 @@ final class OpVocabularyTests: XCTestCase {
             // Every primitive is reached by some public operation.
             let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
                               "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
-                              "scatterAdd", "fromBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold", "windowArgmax"]
+                              "scatterAdd", "fromBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold", "windowArgmax", "windowMax", "windowMaxGradient"]
             for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
                 XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")
             }

@@ -110,6 +110,15 @@ enum Gradients {
             return [g.unfold(windows)]
         case .windowArgmax:
             return [nil]
+        case .windowMax(let windows):
+            return [Dispatch.run(.windowMaxGradient(windows), [inputs[0], g])]
+        case .windowMaxGradient(let windows):
+            // Linear in the gradient: its adjoint picks each window's maximum position of g.
+            guard needs[1] else { return [nil, nil] }
+            let x = inputs[0], positions = x.windowArgmax(windows)
+            let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let picked = g.reshape([n, c, h * w]).gather(axis: 2, index: positions.reshape([n, c, positions.shape[2] * positions.shape[3]]))
+            return [nil, picked.reshape(positions.shape)]
         }
     }
 
@@ -246,8 +255,21 @@ enum Gradients {
         var g2 = g
         if a.rank == 1 { g2 = g2.unsqueeze(axis: g2.rank - (b.rank == 1 ? 0 : 1)) }
         if b.rank == 1 { g2 = g2.unsqueeze(axis: g2.rank) }
-        let ga = needs.a ? sum(g2.matmul(b2.transpose(-2, -1)), to: a2.shape).reshape(a.shape) : nil
-        let gb = needs.b ? sum(a2.transpose(-2, -1).matmul(g2), to: b2.shape).reshape(b.shape) : nil
+        // A transposed operand (x @ W.T, a weight seen as [in, out]) gets its gradient made the
+        // other way up, (g.T @ a).T, a dense view in the operand's memory order (as PyTorch's mm
+        // backward does), so accumulating it into the leaf is a plain copy, not a transpose.
+        // Worth it when the product is short (k below the output's sides: the MLP's weight,
+        // whose transpose cost a third of its GEMM); a long product (a convolution's weight
+        // gradient, k = N * OH * OW) keeps the orientation the forward used, whose GEMM tiles
+        // fit better (the CNN's two weight GEMMs ran 1.2x and 1.9x slower the other way up).
+        func transposed(_ t: Tensor) -> Tensor { t.transpose(-2, -1) }
+        func isTransposed(_ t: Tensor, depth k: Int) -> Bool {
+            t.rank >= 2 && !t.isContiguous && transposed(t).isContiguous && k < Swift.max(t.shape[t.rank - 2], t.shape[t.rank - 1])
+        }
+        let ga = needs.a ? sum(isTransposed(a2, depth: g2.shape[g2.rank - 1]) ? transposed(b2.matmul(transposed(g2))) : g2.matmul(transposed(b2)),
+                               to: a2.shape).reshape(a.shape) : nil
+        let gb = needs.b ? sum(isTransposed(b2, depth: g2.shape[g2.rank - 2]) ? transposed(transposed(g2).matmul(a2)) : transposed(a2).matmul(g2),
+                               to: b2.shape).reshape(b.shape) : nil
         return [ga, gb]
     }
 }

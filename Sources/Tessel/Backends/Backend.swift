@@ -97,6 +97,13 @@ public protocol Backend: AnyObject, Sendable {
     /// axis order)
     /// (a NaN beats every number; positions in the padding never count).
     func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
+    /// The value of each window's first maximum (as `windowArgmax` finds it) into float32
+    /// `output` [N, C, OH, OW] (dense, any axis order).
+    func windowMax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
+    /// Max pooling's backward: float32 `output` (x's shape, dense with each image one block)
+    /// zeroed, then each element of `gradient` [N, C, OH, OW] (any non-negative strides) added
+    /// at the position of its window's first maximum in `x`.
+    func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView)
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
     /// word) widened to `output`'s dtype, int32 or float32 (0...255).
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)

@@ -250,6 +250,23 @@ enum Dispatch {
                                    memoryOrder: x.layout.denseAxisOrder)
             if output.count > 0 { x.storage.backend.windowArgmax(x.view, windows, into: output.view) }
             return output
+        case .windowMax(let windows):
+            let x = try kernelReady(inputs[0])
+            guard let size = windows.outputSize(height: x.shape[2], width: x.shape[3]) else {
+                checkFailure("windowMax: the windows do not fit \(x.shape)")
+            }
+            let output = try empty([x.shape[0], x.shape[1], size.height, size.width], dtype: .float32, on: x.storage.backend,
+                                   memoryOrder: x.layout.denseAxisOrder)
+            if output.count > 0 { x.storage.backend.windowMax(x.view, windows, into: output.view) }
+            return output
+        case .windowMaxGradient(let windows):
+            let x = try kernelReady(inputs[0]), gradient = try kernelReady(inputs[1])
+            // In the images' memory order when each image is one block of it (channels-last
+            // images give a channels-last gradient, which the convolution before reads as rows).
+            let order = x.layout.denseAxisOrder.flatMap { $0.first == 0 ? $0 : nil }
+            let output = try empty(x.shape, dtype: .float32, on: x.storage.backend, memoryOrder: order)
+            if output.count > 0 { x.storage.backend.windowMaxGradient(x.view, gradient.view, windows, into: output.view) }
+            return output
         }
     }
 

@@ -86,9 +86,15 @@ public enum Op: Sendable, Equatable {
     case fold(WindowGeometry, height: Int, width: Int)
     /// Where each window of images [N, C, H, W] has its first maximum: int32 [N, C, OH, OW], the
     /// position y * W + x inside the image (positions in the padding never win; NaN does), as
-    /// the indices of PyTorch's `max_pool2d(..., return_indices=True)`. Max pooling is this
-    /// and a `gather`, so its gradient is a `scatterAdd`.
+    /// the indices of PyTorch's `max_pool2d(..., return_indices=True)`.
     case windowArgmax(WindowGeometry)
+    /// The value of each window's first maximum (max pooling): float32 [N, C, OH, OW]. Its
+    /// gradient is `windowMaxGradient`.
+    case windowMax(WindowGeometry)
+    /// Max pooling's backward (inputs: images [N, C, H, W], gradient [N, C, OH, OW]): each
+    /// gradient element added at its window's first maximum, zero elsewhere, as PyTorch's
+    /// `max_pool2d_with_indices_backward` (the maxima found again, no index tensor kept).
+    case windowMaxGradient(WindowGeometry)
 
     /// The op's name as messages and benchmarks print it.
     public var name: String {
@@ -122,6 +128,8 @@ public enum Op: Sendable, Equatable {
         case .unfold: return "unfold"
         case .fold: return "fold"
         case .windowArgmax: return "windowArgmax"
+        case .windowMax: return "windowMax"
+        case .windowMaxGradient: return "windowMaxGradient"
         }
     }
 

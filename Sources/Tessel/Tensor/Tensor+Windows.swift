@@ -24,18 +24,43 @@ extension Tensor {
     /// Where each window of images [N, C, H, W] has its first maximum, as int32 [N, C, OH, OW]
     /// positions y * W + x inside the image: the indices PyTorch's
     /// `max_pool2d(..., return_indices=True)` returns. Positions in the padding never win; a
-    /// NaN wins its window. Max pooling is these indices and a `gather` over the flattened
-    /// image, so its gradient goes to that one element (a `scatterAdd`).
+    /// NaN wins its window.
     public func windowArgmax(_ windows: WindowGeometry) -> Tensor {
-        checkImages(windows, op: "windowArgmax")
+        checkMaxWindows(windows, op: "windowArgmax")
+        return Dispatch.run(.windowArgmax(windows), [self])
+    }
+
+    /// The largest value of each window of images [N, C, H, W] (max pooling, one kernel):
+    /// [N, C, OH, OW] in the images' memory order. Positions in the padding never count; a NaN
+    /// wins its window. The gradient goes to each window's first maximum alone, as PyTorch's.
+    public func windowMax(_ windows: WindowGeometry) -> Tensor {
+        checkMaxWindows(windows, op: "windowMax")
+        return Dispatch.run(.windowMax(windows), [self])
+    }
+
+    /// Max pooling's backward for these images [N, C, H, W]: each element of `gradient`
+    /// [N, C, OH, OW] added at its window's first maximum (as ``windowArgmax(_:)`` finds it),
+    /// zero elsewhere. One kernel; the maxima are found again rather than kept.
+    public func windowMaxGradient(_ gradient: Tensor, _ windows: WindowGeometry) -> Tensor {
+        checkMaxWindows(windows, op: "windowMaxGradient")
+        let size = windows.outputSize(height: shape[2], width: shape[3])!
+        check(gradient.dtype == .float32 && gradient.shape == [shape[0], shape[1], size.height, size.width],
+              "windowMaxGradient: gradient \(gradient.dtype) \(gradient.shape) for the \(size.height)x\(size.width) windows of \(shape)")
+        check(gradient.device == device, "windowMaxGradient: images on \(device), gradient on \(gradient.device)")
+        return Dispatch.run(.windowMaxGradient(windows), [self, gradient])
+    }
+
+    /// `checkImages`, and a geometry that leaves every window a real pixel.
+    private func checkMaxWindows(_ windows: WindowGeometry, op: String) {
+        checkImages(windows, op: op)
         // Padding at most half the kernel (as PyTorch), and no dilation with padding: then every
         // window holds a real pixel.
         check(2 * windows.padding.height <= windows.kernel.height && 2 * windows.padding.width <= windows.kernel.width,
-              "windowArgmax: padding \(windows.padding) is more than half the kernel \(windows.kernel)")
+              "\(op): padding \(windows.padding) is more than half the kernel \(windows.kernel)")
         check((windows.padding.height == 0 || windows.dilation.height == 1) && (windows.padding.width == 0 || windows.dilation.width == 1),
-              "windowArgmax: padding \(windows.padding) with dilation \(windows.dilation) can leave a window without a pixel")
-        check(shape[2] * shape[3] <= Int(Int32.max), "windowArgmax: images of \(shape[2])x\(shape[3]) pixels have positions past int32")
-        return Dispatch.run(.windowArgmax(windows), [self])
+              "\(op): padding \(windows.padding) with dilation \(windows.dilation) can leave a window without a pixel")
+        check(shape[1] * shape[2] * shape[3] <= Int(Int32.max),
+              "\(op): images of \(shape[1])x\(shape[2])x\(shape[3]) elements have positions past int32")
     }
 }
 

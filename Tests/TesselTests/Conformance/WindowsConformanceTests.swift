@@ -1,8 +1,8 @@
 import XCTest
 @testable import Tessel
 
-/// `unfold` (im2col), `fold` (col2im) and `windowArgmax` on every device against host
-/// references, with stride, padding, dilation and strided inputs.
+/// `unfold` (im2col), `fold` (col2im), `windowArgmax`, `windowMax` and `windowMaxGradient` on
+/// every device against host references, with stride, padding, dilation and strided inputs.
 final class WindowsConformanceTests: XCTestCase {
     private let geometries = [
         WindowGeometry(kernel: (3, 3)),
@@ -118,6 +118,69 @@ final class WindowsConformanceTests: XCTestCase {
                     XCTAssertEqual(got.scalars(as: Int32.self), expected, "[\(device)] \(g)")
                 }
             }
+        }
+    }
+
+    /// windowMax is the value at windowArgmax's position; windowMaxGradient adds each gradient
+    /// element at that position (overlapping windows add up), in NCHW and channels-last memory,
+    /// with more channels than one vector holds (whole vectors and a ragged tail).
+    func testWindowMaxAndItsGradientFollowTheFirstMaximum() throws {
+        let shape = [2, 20, 7, 6]
+        let count = shape.reduce(1, *), planeSize = 7 * 6
+        var values = (0..<count).map { Float(($0 * 7919) % 5) - 3 }
+        values[17] = .nan
+        values[5 * planeSize + 8] = .nan
+        let geometries = self.geometries.filter { 2 * $0.padding.height <= $0.kernel.height && 2 * $0.padding.width <= $0.kernel.width }
+            + [WindowGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1))]
+        forEachDevice { device in
+            let x = try! Tensor(values, shape: shape, device: device)
+            let channelsLast = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+            for g in geometries {
+                let positions = argmaxReference(values, shape, g)
+                let size = g.outputSize(height: 7, width: 6)!
+                let windowsPerPlane = size.height * size.width
+                let expectedMax = positions.indices.map { values[$0 / windowsPerPlane * planeSize + Int(positions[$0])] }
+                let gradientValues = randomFloats(positions.count, seed: 31)
+                var expectedGradient = [Float](repeating: 0, count: count)
+                for (i, position) in positions.enumerated() { expectedGradient[i / windowsPerPlane * planeSize + Int(position)] += gradientValues[i] }
+                let gradient = try! Tensor(gradientValues, shape: [2, 20, size.height, size.width], device: device)
+                for (input, name) in [(x, "NCHW"), (channelsLast, "channels-last")] {
+                    let got = input.windowMax(g)
+                    XCTAssertEqual(got.shape, [2, 20, size.height, size.width], "[\(device)] \(g) \(name)")
+                    XCTAssertEqual(got.toArray().map { $0.isNaN ? 99 : $0 }, expectedMax.map { $0.isNaN ? 99 : $0 }, "[\(device)] \(g) \(name)")
+                    // The images' memory order: channels-last stays channels-last.
+                    XCTAssertEqual(got.strides[1] == 1, name == "channels-last", "[\(device)] \(g) \(name)")
+                    for incoming in [gradient, gradient.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)] {
+                        let back = input.windowMaxGradient(incoming, g)
+                        XCTAssertEqual(back.shape, shape)
+                        let backValues = back.toArray()
+                        let worst = zip(backValues, expectedGradient).map { abs($0 - $1) }.max()!
+                        XCTAssertLessThan(worst, 1e-5, "[\(device)] \(g) \(name) gradient")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Through autograd: windowMax's gradient is windowMaxGradient, and windowMaxGradient is
+    /// linear in its gradient argument, whose own gradient picks each window's maximum.
+    func testWindowMaxGradientsAgainstFiniteDifferences() throws {
+        let shape = [1, 3, 5, 5]
+        let g = WindowGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        forEachDevice { device in
+            let x = try! Tensor(randomFloats(shape.reduce(1, *), seed: 41), shape: shape, device: device).requiringGrad()
+            let weight = try! Tensor(randomFloats(27, in: 0.5...1.5, seed: 42), shape: [1, 3, 3, 3], device: device)
+            (x.windowMax(g) * weight).sum().backward()
+            let expected = x.detach().windowMaxGradient(weight, g).toArray()
+            XCTAssertEqual(x.grad!.toArray(), expected, "[\(device)] windowMax's gradient")
+            // d/dgrad <windowMaxGradient(x, grad), w> = windowMax-position picks of w.
+            let incoming = try! Tensor(randomFloats(27, seed: 43), shape: [1, 3, 3, 3], device: device).requiringGrad()
+            let picks = try! Tensor(randomFloats(75, seed: 44), shape: shape, device: device)
+            (x.detach().windowMaxGradient(incoming, g) * picks).sum().backward()
+            let positions = x.detach().windowArgmax(g).scalars(as: Int32.self)
+            let pickValues = picks.toArray()
+            let expectedPicks = positions.indices.map { pickValues[$0 / 9 * 25 + Int(positions[$0])] }
+            XCTAssertEqual(incoming.grad!.toArray(), expectedPicks, "[\(device)] windowMaxGradient's gradient")
         }
     }
 }

@@ -75,13 +75,16 @@ private func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<
         }
         j += w
     }
-    total += Double(sums.sum())
-    while j < count {
-        let e = vectorExp(V(repeating: x[j] - shift))[0]
-        if !log { y[j] = e }
-        total += Double(e)
-        j += 1
+    if j < count {
+        // The ragged tail as one vector, its unused lanes -inf (their exponentials are 0): a
+        // 10-class row is one vector exponential, not ten.
+        var tail = V(repeating: -.infinity)
+        for lane in 0..<(count - j) { tail[lane] = x[j + lane] }
+        let e = vectorExp(tail - shift)
+        sums += e
+        if !log { for lane in 0..<(count - j) { y[j + lane] = e[lane] } }
     }
+    total += Double(sums.sum())
     let sum = Float(total)
     if log {
         let offset = shift + Foundation.log(sum)

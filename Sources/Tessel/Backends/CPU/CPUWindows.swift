@@ -133,65 +133,190 @@ extension CPUBackend {
     }
 
     func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (oh, ow) = (output.shape[2], output.shape[3])
-        let xs = x.layout.strides, os = output.layout.strides
-        let source = UncheckedSendable(UnsafeMutablePointer(mutating: x.cpuBase(Float.self) + x.layout.offset))
-        let target = UncheckedSendable(output.cpuBase(Int32.self) + output.layout.offset)
-        let (kh, kw) = windows.kernel
-        let channelsLast = c > 1 && xs[1] == 1 && os[1] == 1
-        /// Calls `body(inY, inX)` for each position of window (outY, outX) inside the image.
-        @inline(__always) func forEachPixel(_ outY: Int, _ outX: Int, _ body: (Int, Int) -> Void) {
-            for ky in 0..<kh {
-                let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
-                guard inY >= 0 && inY < h else { continue }
-                for kx in 0..<kw {
-                    let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
-                    if inX >= 0 && inX < w { body(inY, inX) }
+        let width = x.shape[3]
+        let scan = WindowMaxima(x, windows, outputHeight: output.shape[2], outputWidth: output.shape[3])
+        let write = WindowRowWriter(output, Int32.self)
+        parallelFor(scan.rowCount, grain: scan.rowGrain) { rows in
+            scan.forEachWindow(rows: rows, tag: { inY, inX in Int32(truncatingIfNeeded: inY &* width &+ inX) }) { image, outY, outX, _, positions in
+                write(image, outY, outX, positions)
+            }
+        }
+    }
+
+    func windowMax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let scan = WindowMaxima(x, windows, outputHeight: output.shape[2], outputWidth: output.shape[3])
+        let write = WindowRowWriter(output, Float.self)
+        parallelFor(scan.rowCount, grain: scan.rowGrain) { rows in
+            scan.forEachWindow(rows: rows, tag: { _, _ in 0 }) { image, outY, outX, maxima, _ in
+                write(image, outY, outX, maxima)
+            }
+        }
+    }
+
+    func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+        let (channels, oh) = (x.shape[1], gradient.shape[2])
+        let gs = gradient.layout.strides, os = output.layout.strides
+        let (g0, g1, g2, g3) = (gs[0], gs[1], gs[2], gs[3]), (o0, o1, o2, o3) = (os[0], os[1], os[2], os[3])
+        let source = UnsafePointer(gradient.cpuBase(Float.self) + gradient.layout.offset)
+        let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
+        let imageCount = x.shape[1] * x.shape[2] * x.shape[3]
+        let scan = WindowMaxima(x, windows, outputHeight: oh, outputWidth: gradient.shape[3])
+        // One task per image (its block of the output is contiguous): overlapping windows add
+        // into the same element, so no two tasks may share an image. Each maximum is tagged
+        // with its pixel's offset in the output (the tensor layer keeps it within int32).
+        parallelFor(x.shape[0], grain: 1) { images in
+            for image in images {
+                let block = target.value + image * o0
+                block.update(repeating: 0, count: imageCount)
+                scan.forEachWindow(rows: (image * oh)..<((image + 1) * oh),
+                                   tag: { inY, inX in Int32(truncatingIfNeeded: inY &* o2 &+ inX &* o3) }) { image, outY, outX, _, pixels in
+                    let incoming = source + (image &* g0 &+ outY &* g2 &+ outX &* g3)
+                    for channel in 0..<channels { block[channel &* o1 &+ Int(pixels[channel])] += incoming[channel &* g1] }
                 }
             }
         }
-        // One task per output row (n, oy). The first maximum wins; a NaN beats every number
-        // (and the first NaN stays).
-        parallelFor(n * oh, grain: Swift.max(1, 8192 / Swift.max(ow * c * kh * kw, 1))) { rows in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: channelsLast ? c : 1) { best in
-                for row in rows {
-                    let image = row / oh, outY = row % oh
-                    let pixels = source.value + image * xs[0]
-                    for outX in 0..<ow {
-                        if channelsLast {
-                            // Every channel of a pixel is adjacent: compare whole pixels.
-                            let positions = target.value + image * os[0] + outY * os[2] + outX * os[3]
-                            var first = true
-                            for channel in 0..<c { positions[channel] = -1 }
-                            forEachPixel(outY, outX) { inY, inX in
-                                let pixel = pixels + inY * xs[2] + inX * xs[3], position = Int32(inY * w + inX)
-                                for channel in 0..<c {
-                                    let value = pixel[channel], current = best[channel]
-                                    if first || value > current || (value != value && current == current) {
-                                        best[channel] = value
-                                        positions[channel] = position
+    }
+}
+
+/// Writes one window's row of C values (a scratch row) into an output [N, C, OH, OW]: a plain
+/// copy when the output is channels-last.
+private struct WindowRowWriter<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+    let o0: Int, o1: Int, o2: Int, o3: Int, channels: Int
+
+    init(_ output: StridedView, _: Element.Type) {
+        base = output.cpuBase(Element.self) + output.layout.offset
+        let strides = output.layout.strides
+        (o0, o1, o2, o3) = (strides[0], strides[1], strides[2], strides[3])
+        channels = output.shape[1]
+    }
+
+    @inline(__always)
+    func callAsFunction(_ image: Int, _ outY: Int, _ outX: Int, _ row: UnsafePointer<Element>) {
+        let target = base + (image &* o0 &+ outY &* o2 &+ outX &* o3)
+        if o1 == 1 {
+            target.update(from: row, count: channels)
+        } else {
+            for channel in 0..<channels { target[channel &* o1] = row[channel] }
+        }
+    }
+}
+
+/// Finds each window's first maximum in float32 images [N, C, H, W] (any non-negative
+/// strides): the scan behind `windowArgmax`, `windowMax` and `windowMaxGradient`, which differ
+/// only in what they write. A NaN beats every number (the first NaN stays); positions in the
+/// padding never count (every window holds a pixel: the tensor layer checks the geometry).
+private struct WindowMaxima: @unchecked Sendable {
+    let pixels: UnsafePointer<Float>
+    let s0: Int, s1: Int, s2: Int, s3: Int
+    let batch: Int, channels: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int
+    let windows: WindowGeometry
+    /// Each tap's offset inside its window (ky * dilation, kx * dilation), ky-major.
+    let tapRows: [Int], tapColumns: [Int]
+
+    init(_ x: StridedView, _ windows: WindowGeometry, outputHeight: Int, outputWidth: Int) {
+        pixels = UnsafePointer(x.cpuBase(Float.self) + x.layout.offset)
+        let strides = x.layout.strides
+        (s0, s1, s2, s3) = (strides[0], strides[1], strides[2], strides[3])
+        (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        (self.outputHeight, self.outputWidth) = (outputHeight, outputWidth)
+        self.windows = windows
+        let (kh, kw) = windows.kernel
+        tapRows = (0..<(kh * kw)).map { $0 / kw * windows.dilation.height }
+        tapColumns = (0..<(kh * kw)).map { $0 % kw * windows.dilation.width }
+    }
+
+    /// Rows of windows: one per (image, output row).
+    var rowCount: Int { batch * outputHeight }
+    var rowGrain: Int { Swift.max(1, 8192 / Swift.max(outputWidth * channels * windows.kernelCount, 1)) }
+
+    /// For every window of the given rows, in order, calls `visit(image, outY, outX, maxima,
+    /// tags)` with two scratch rows of C: each channel's first maximum and `tag(inY, inX)` of
+    /// the pixel holding it (a tag is worked out once per pixel, not per channel).
+    @inline(__always)
+    func forEachWindow(rows: Range<Int>, tag: (Int, Int) -> Int32,
+                       _ visit: (Int, Int, Int, UnsafePointer<Float>, UnsafePointer<Int32>) -> Void) {
+        let taps = windows.kernelCount, channels = channels, height = height, width = width
+        let (s0, s1, s2, s3) = (s0, s1, s2, s3), (outputHeight, outputWidth) = (outputHeight, outputWidth)
+        let (strideY, strideX) = windows.stride, (padY, padX) = windows.padding
+        let channelsLast = channels > 1 && s1 == 1
+        tapRows.withUnsafeBufferPointer { tapRows in
+            tapColumns.withUnsafeBufferPointer { tapColumns in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: roundedChannels) { maxima in
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: roundedChannels) { tags in
+                        let best = maxima.baseAddress!, bestTag = tags.baseAddress!
+                        for row in rows {
+                            let image = row / outputHeight, outY = row % outputHeight
+                            let top = outY &* strideY &- padY
+                            let plane = pixels + image &* s0
+                            for outX in 0..<outputWidth {
+                                let left = outX &* strideX &- padX
+                                if channelsLast {
+                                    // Whole pixels (channels adjacent), a vector of channels at a time.
+                                    var first = true
+                                    for tap in 0..<taps {
+                                        let inY = top &+ tapRows[tap], inX = left &+ tapColumns[tap]
+                                        guard inY >= 0 && inY < height && inX >= 0 && inX < width else { continue }
+                                        comparePixel(plane + (inY &* s2 &+ inX &* s3), tag: tag(inY, inX), first: first,
+                                                     best: best, bestTag: bestTag)
+                                        first = false
+                                    }
+                                } else {
+                                    for channel in 0..<channels {
+                                        let channelPlane = plane + channel &* s1
+                                        var current = -Float.infinity, winner = -1
+                                        for tap in 0..<taps {
+                                            let inY = top &+ tapRows[tap], inX = left &+ tapColumns[tap]
+                                            guard inY >= 0 && inY < height && inX >= 0 && inX < width else { continue }
+                                            let value = channelPlane[inY &* s2 &+ inX &* s3]
+                                            if winner < 0 || value > current || (value != value && current == current) {
+                                                current = value
+                                                winner = tap
+                                            }
+                                        }
+                                        best[channel] = current
+                                        bestTag[channel] = tag(top &+ tapRows[winner], left &+ tapColumns[winner])
                                     }
                                 }
-                                first = false
+                                visit(image, outY, outX, best, bestTag)
                             }
-                            continue
-                        }
-                        for channel in 0..<c {
-                            let plane = pixels + channel * xs[1]
-                            var current = -Float.infinity, position = -1
-                            forEachPixel(outY, outX) { inY, inX in
-                                let value = plane[inY * xs[2] + inX * xs[3]]
-                                if position < 0 || value > current || (value != value && current == current) {
-                                    current = value
-                                    position = inY * w + inX
-                                }
-                            }
-                            target.value[image * os[0] + channel * os[1] + outY * os[2] + outX * os[3]] = Int32(position)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// Channels rounded up to whole vectors (the scratch rows' length).
+    private var roundedChannels: Int { (channels + simdWidth - 1) / simdWidth * simdWidth }
+
+    /// Folds one pixel (channels adjacent, tagged `tag`) into the running maxima: a vector of channels per
+    /// compare-and-select, the last partial vector one channel at a time.
+    @inline(__always)
+    private func comparePixel(_ pixel: UnsafePointer<Float>, tag: Int32, first: Bool,
+                              best: UnsafeMutablePointer<Float>, bestTag: UnsafeMutablePointer<Int32>) {
+        let vectorEnd = channels - channels % simdWidth
+        var channel = 0
+        if first {
+            best.update(from: pixel, count: channels)
+            bestTag.update(repeating: tag, count: channels)
+            return
+        }
+        let tagVector = Vector<Int32>(repeating: tag)
+        while channel < vectorEnd {
+            let value = loadVector(pixel + channel), current = loadVector(UnsafePointer(best + channel))
+            let wins = (value .> current) .| ((value .!= value) .& (current .== current))
+            storeVector(current.replacing(with: value, where: wins), best + channel)
+            storeVector(loadVector(UnsafePointer(bestTag + channel)).replacing(with: tagVector, where: wins), bestTag + channel)
+            channel += simdWidth
+        }
+        while channel < channels {
+            let value = pixel[channel], current = best[channel]
+            if value > current || (value != value && current == current) {
+                best[channel] = value
+                bestTag[channel] = tag
+            }
+            channel += 1
         }
     }
 }
