@@ -64,13 +64,16 @@ inline int window_first_max(__global const float* plane, int s2, int s3, int h, 
                             int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, float* best) {
     float current = -INFINITY;
     int position = -1;
-    for (int ky = 0; ky < kh; ++ky) {
-        int inY = outY * sh - ph + ky * dh;
-        if (inY < 0 || inY >= h) continue;
-        for (int kx = 0; kx < kw; ++kx) {
-            int inX = outX * sw - pw + kx * dw;
-            if (inX < 0 || inX >= w) continue;
-            float value = plane[inY * s2 + inX * s3];
+    int top = outY * sh - ph, left = outX * sw - pw;
+    // The window's rows and columns inside the image: bounds worked out once, no test per tap.
+    int firstY = top < 0 ? (-top + dh - 1) / dh : 0, firstX = left < 0 ? (-left + dw - 1) / dw : 0;
+    int endY = min(kh, (h - top + dh - 1) / dh), endX = min(kw, (w - left + dw - 1) / dw);
+    for (int ky = firstY; ky < endY; ++ky) {
+        int inY = top + ky * dh;
+        __global const float* line = plane + inY * s2;
+        for (int kx = firstX; kx < endX; ++kx) {
+            int inX = left + kx * dw;
+            float value = line[inX * s3];
             if (position < 0 || value > current || (isnan(value) && !isnan(current))) {
                 current = value;
                 position = inY * w + inX;
@@ -81,51 +84,70 @@ inline int window_first_max(__global const float* plane, int s2, int s3, int h, 
     return position;
 }
 
+// This work-item's element (n, c, y, x) of [N, C, Y, X], launched over three axes (no division
+// but one): (c, x, y * n) when the tensor is channels-last (neighbouring work-items then read
+// neighbouring channels of a pixel), (x, y, c * n) otherwise.
+inline void window_element(int channelsLast, int c, int rows, int* image, int* channel, int* y, int* x) {
+    int first = get_global_id(0), second = get_global_id(1), third = get_global_id(2);
+    if (channelsLast) {
+        *channel = first; *x = second; *y = third % rows; *image = third / rows;
+    } else {
+        *x = first; *y = second; *channel = third % c; *image = third / c;
+    }
+}
+
 // One work-item per output (n, c, oy, ox) of out [N, C, OH, OW] (strides t0..t3), from images
 // x [N, C, H, W] (strides s0..s3 from offset ox): the position of the window's first maximum
 // (window_argmax_f) or its value (window_max_f).
-__kernel void window_argmax_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
+__kernel void window_argmax_f(int channelsLast, int c, int h, int w, int oh, int ow, int kh, int kw,
                               int sh, int sw, int ph, int pw, int dh, int dw,
                               __global const float* x, int ox, int s0, int s1, int s2, int s3,
                               __global int* out, int oout, int t0, int t1, int t2, int t3) {
-    int i = get_global_id(0);
-    if (i >= count) return;
-    int outX = i % ow, rest = i / ow;
-    int outY = rest % oh; rest /= oh;
-    int channel = rest % c, image = rest / c;
+    int image, channel, outY, outX;
+    window_element(channelsLast, c, oh, &image, &channel, &outY, &outX);
     float best;
     out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] =
         window_first_max(x + ox + image * s0 + channel * s1, s2, s3, h, w, outY, outX, kh, kw, sh, sw, ph, pw, dh, dw, &best);
 }
 
-__kernel void window_max_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
+__kernel void window_max_f(int channelsLast, int c, int h, int w, int oh, int ow, int kh, int kw,
                            int sh, int sw, int ph, int pw, int dh, int dw,
                            __global const float* x, int ox, int s0, int s1, int s2, int s3,
                            __global float* out, int oout, int t0, int t1, int t2, int t3) {
-    int i = get_global_id(0);
-    if (i >= count) return;
-    int outX = i % ow, rest = i / ow;
-    int outY = rest % oh; rest /= oh;
-    int channel = rest % c, image = rest / c;
+    int image, channel, outY, outX;
+    window_element(channelsLast, c, oh, &image, &channel, &outY, &outX);
     float best;
     window_first_max(x + ox + image * s0 + channel * s1, s2, s3, h, w, outY, outX, kh, kw, sh, sw, ph, pw, dh, dw, &best);
     out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] = best;
 }
 
-// Max pooling's backward, one work-item per input element (n, c, iy, ix) of out [N, C, H, W]
+// Max pooling's backward when no two windows share a pixel, one work-item per window (n, c, oy,
+// ox) of the gradient g (strides r0..r3 from offset og): g stored at the window's first maximum
+// in out [N, C, H, W] (strides t0..t3), which holds zeros everywhere else.
+__kernel void window_max_scatter_f(int channelsLast, int c, int h, int w, int oh, int ow, int kh, int kw,
+                                   int sh, int sw, int ph, int pw, int dh, int dw,
+                                   __global const float* x, int ox, int s0, int s1, int s2, int s3,
+                                   __global const float* g, int og, int r0, int r1, int r2, int r3,
+                                   __global float* out, int oout, int t0, int t1, int t2, int t3) {
+    int image, channel, outY, outX;
+    window_element(channelsLast, c, oh, &image, &channel, &outY, &outX);
+    float best;
+    int position = window_first_max(x + ox + image * s0 + channel * s1, s2, s3, h, w, outY, outX, kh, kw, sh, sw, ph, pw, dh, dw, &best);
+    out[oout + image * t0 + channel * t1 + (position / w) * t2 + (position % w) * t3] =
+        g[og + image * r0 + channel * r1 + outY * r2 + outX * r3];
+}
+
+// Max pooling's backward for overlapping windows, one work-item per input element (n, c, iy, ix) of out [N, C, H, W]
 // (strides t0..t3): the sum of the gradients g [N, C, OH, OW] (strides r0..r3 from offset og)
 // of the windows whose first maximum is this element. Each window holding it is found from
 // the geometry and its maximum found again: no atomics, and the sum is in window order.
-__kernel void window_max_gradient_f(int count, int c, int h, int w, int oh, int ow, int kh, int kw,
+__kernel void window_max_gradient_f(int channelsLast, int c, int h, int w, int oh, int ow, int kh, int kw,
                                     int sh, int sw, int ph, int pw, int dh, int dw,
                                     __global const float* x, int ox, int s0, int s1, int s2, int s3,
                                     __global const float* g, int og, int r0, int r1, int r2, int r3,
                                     __global float* out, int oout, int t0, int t1, int t2, int t3) {
-    int i = get_global_id(0);
-    if (i >= count) return;
-    int inX = i % w, rest = i / w;
-    int inY = rest % h; rest /= h;
-    int channel = rest % c, image = rest / c;
+    int image, channel, inY, inX;
+    window_element(channelsLast, c, h, &image, &channel, &inY, &inX);
     __global const float* plane = x + ox + image * s0 + channel * s1;
     __global const float* gradient = g + og + image * r0 + channel * r1;
     int position = inY * w + inX;

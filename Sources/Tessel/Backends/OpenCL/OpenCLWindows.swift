@@ -21,35 +21,48 @@ extension OpenCLBackend {
     }
 
     public func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        let source = checked(x.buffer, x.layout, "windowArgmax"), target = checked(output.buffer, output.layout, "windowArgmax")
-        let strides = x.layout.strides
-        let count = output.count
-        launcher.launch(kernel("window_argmax_f"), count: count,
-                        [.int(count)] + geometry(images: x.shape, rows: [output.shape[0], output.shape[2], output.shape[3]], windows)
-                            + [.buffer(source), .int(x.layout.offset), .int(strides[0]), .int(strides[1]), .int(strides[2]), .int(strides[3]),
-                               .buffer(target), .int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
+        launchWindowMaxima("window_argmax_f", x, windows, over: output, [.buffer(checked(output.buffer, output.layout, "windowArgmax"))],
+                           output: output)
     }
 
     public func windowMax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        let source = checked(x.buffer, x.layout, "windowMax"), target = checked(output.buffer, output.layout, "windowMax")
-        let strides = x.layout.strides
-        let count = output.count
-        launcher.launch(kernel("window_max_f"), count: count,
-                        [.int(count)] + geometry(images: x.shape, rows: [output.shape[0], output.shape[2], output.shape[3]], windows)
-                            + [.buffer(source), .int(x.layout.offset), .int(strides[0]), .int(strides[1]), .int(strides[2]), .int(strides[3]),
-                               .buffer(target), .int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
+        launchWindowMaxima("window_max_f", x, windows, over: output, [.buffer(checked(output.buffer, output.layout, "windowMax"))],
+                           output: output)
     }
 
     public func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        let source = checked(x.buffer, x.layout, "windowMaxGradient")
-        let incoming = checked(gradient.buffer, gradient.layout, "windowMaxGradient")
-        let target = checked(output.buffer, output.layout, "windowMaxGradient")
-        let count = output.count
-        launcher.launch(kernel("window_max_gradient_f"), count: count,
-                        [.int(count)] + geometry(images: x.shape, rows: [gradient.shape[0], gradient.shape[2], gradient.shape[3]], windows)
+        let incoming: [CLArg] = [.buffer(checked(gradient.buffer, gradient.layout, "windowMaxGradient")), .int(gradient.layout.offset)]
+            + gradient.layout.strides.map { CLArg.int($0) } + [.buffer(checked(output.buffer, output.layout, "windowMaxGradient"))]
+        // Windows that never share a pixel: zeros, then one work-item per window stores its
+        // gradient at its maximum. Overlapping ones: each element sums the windows it wins.
+        let (kh, kw) = windows.kernel
+        let disjoint = windows.stride.height > (kh - 1) * windows.dilation.height
+            && windows.stride.width > (kw - 1) * windows.dilation.width
+        if disjoint {
+            fill(output.buffer, offset: output.layout.offset, count: output.count, bits: 0)
+            launchWindowMaxima("window_max_scatter_f", x, windows, over: gradient, incoming, output: output)
+        } else {
+            launchWindowMaxima("window_max_gradient_f", x, windows, over: output, incoming, output: output)
+        }
+    }
+
+    /// Launches one of the window-maximum kernels with a work-item per element of `elements`
+    /// ([N, C, Y, X]) over three axes: (C, X, Y * N) when `output` is channels-last, (X, Y,
+    /// C * N) otherwise. Its arguments: that flag, the geometry, x (buffer, offset, strides),
+    /// `middle`, then the output's offset and strides.
+    private func launchWindowMaxima(_ name: String, _ x: StridedView, _ windows: WindowGeometry, over elements: StridedView,
+                                    _ middle: [CLArg], output: StridedView) {
+        let shape = elements.shape
+        guard shape.allSatisfy({ $0 > 0 }) else { return }
+        let channelsLast = shape[1] > 1 && output.layout.strides[1] == 1
+        let outputSize = windows.outputSize(height: x.shape[2], width: x.shape[3])!
+        let source = checked(x.buffer, x.layout, name)
+        let global = channelsLast ? [shape[1], shape[3], shape[2] * shape[0]] : [shape[3], shape[2], shape[1] * shape[0]]
+        let local = global[0] * global[1] <= 1024 ? [global[0], global[1], 1] : nil
+        launcher.launch(kernel(name), global: global, local: local,
+                        [.int(channelsLast ? 1 : 0)] + geometry(images: x.shape, rows: [x.shape[0], outputSize.height, outputSize.width], windows)
                             + [.buffer(source), .int(x.layout.offset)] + x.layout.strides.map { CLArg.int($0) }
-                            + [.buffer(incoming), .int(gradient.layout.offset)] + gradient.layout.strides.map { CLArg.int($0) }
-                            + [.buffer(target), .int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
+                            + middle + [.int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
     }
 
     /// c, h, w, oh, ow, then the kernel, stride, padding and dilation (each height, width).
