@@ -277,6 +277,48 @@ final class AutogradTests: XCTestCase {
         }
     }
 
+    /// A first gradient that nothing else holds becomes the leaf's grad without a copy (as
+    /// PyTorch's AccumulateGrad steals it); one the graph shares, or the caller's own, is copied,
+    /// so writing into a leaf's grad never changes another tensor.
+    func testLeafGradientsAreKeptWithoutACopyOnlyWhenNothingElseHoldsThem() {
+        final class Copies: OpObserver, @unchecked Sendable {
+            var count = 0
+            func record(_ record: OpRecord) { if case .contiguous = record.op { count += 1 } }
+        }
+        forEachDevice { device in
+            let x = Tensor(randomFloats(12, seed: 3), device: device).reshape([3, 4])
+            let w = Tensor(randomFloats(8, seed: 4), device: device).reshape([2, 4]).requiringGrad()
+            let loss = x.matmul(w.T).square().sum()
+            let copies = Copies()
+            Tensor.observingOps(copies) { loss.backward() }
+            XCTAssertEqual(copies.count, 0, "[\(device)] x @ w.T: the weight's gradient is kept as made")
+            let expected = (x.T.matmul(x.matmul(w.detach().T) * 2)).T.toArray()
+            XCTAssertEqual(w.grad!.toArray().map { ($0 * 1e4).rounded() }, expected.map { ($0 * 1e4).rounded() }, "[\(device)]")
+
+            // One gradient shared by two leaves: each gets its own copy.
+            let a = Tensor([1, 2] as [Float], device: device).requiringGrad()
+            let b = Tensor([3, 4] as [Float], device: device).requiringGrad()
+            (a + b).sum().backward()
+            Tensor.withoutGrad {
+                var aGrad = a.grad!
+                aGrad += 10
+            }
+            XCTAssertEqual(a.grad!.toArray(), [11, 11], "[\(device)]")
+            XCTAssertEqual(b.grad!.toArray(), [1, 1], "[\(device)] b's gradient is not a's")
+
+            // The caller's gradient stays the caller's.
+            let leaf = Tensor([1, 2] as [Float], device: device).requiringGrad()
+            let given = Tensor([5, 6] as [Float], device: device)
+            leaf.backward(gradient: given)
+            Tensor.withoutGrad {
+                var leafGrad = leaf.grad!
+                leafGrad *= 2
+            }
+            XCTAssertEqual(given.toArray(), [5, 6], "[\(device)] backward(gradient:) keeps the caller's tensor")
+            XCTAssertEqual(leaf.grad!.toArray(), [10, 12], "[\(device)]")
+        }
+    }
+
     func testTapesAreFreedAndMemoryStaysFlat() throws {
         for device in conformanceDevices() {
             let backend = try device.backend()

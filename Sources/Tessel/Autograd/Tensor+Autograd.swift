@@ -75,7 +75,8 @@ private struct Backpropagation {
 
     func run(retainGraph: Bool) {
         guard let start = root.node else {
-            accumulate(gradient, into: root)
+            var given = gradient
+            accumulate(&given, into: root)
             return
         }
         // Every entry reachable from the result, found once each.
@@ -90,33 +91,41 @@ private struct Backpropagation {
         }
         var gradients: [ObjectIdentifier: Tensor] = [ObjectIdentifier(start): gradient]
         for node in nodes.values.sorted(by: { $0.sequence > $1.sequence }) {
-            guard let outputGradient = gradients.removeValue(forKey: ObjectIdentifier(node)),
-                  let (inputs, output) = node.saved() else {
+            let key = ObjectIdentifier(node)
+            guard gradients[key] != nil, let (inputs, output) = node.saved() else {
                 // Reached but given no gradient: freed with the rest of the graph all the same.
+                gradients[key] = nil
                 if !retainGraph { node.release() }
                 continue
             }
-            let inputGradients = Gradients.of(node.op, inputs: inputs, output: output, gradient: outputGradient,
+            // The output's gradient is handed over, not kept: an input's gradient is often a view
+            // of it (a permute's, a reshape's), which can then be the only holder of its storage.
+            var inputGradients = Gradients.of(node.op, inputs: inputs, output: output, gradient: gradients.removeValue(forKey: key)!,
                                               needs: inputs.map { $0.autograd != nil })
-            for (input, inputGradient) in zip(inputs, inputGradients) {
-                guard let inputGradient, let meta = input.autograd else { continue }
-                let fitted = inputGradient.shape == input.shape ? inputGradient : inputGradient.reshape(input.shape)
+            for (index, input) in inputs.enumerated() {
+                // Taken out of the array, so a gradient nothing else shares is held once.
+                guard var fitted = inputGradients[index], let meta = input.autograd else { continue }
+                inputGradients[index] = nil
+                if fitted.shape != input.shape { fitted = fitted.reshape(input.shape) }
                 if let parent = meta.node {
-                    let key = ObjectIdentifier(parent)
-                    gradients[key] = gradients[key].map { $0 + fitted } ?? fitted
+                    let parentKey = ObjectIdentifier(parent)
+                    gradients[parentKey] = gradients[parentKey].map { $0 + fitted } ?? fitted
                 } else {
-                    accumulate(fitted, into: meta)
+                    accumulate(&fitted, into: meta)
                 }
             }
             if !retainGraph { node.release() }
         }
     }
 
-    private func accumulate(_ gradient: Tensor, into leaf: AutogradMeta) {
+    private func accumulate(_ gradient: inout Tensor, into leaf: AutogradMeta) {
+        let owned = gradient.ownsItsStorageAlone()
         leaf.grad.withLock { grad in
-            // A fresh tensor of the leaf's own: a later in-place update of the gradient (an
-            // optimizer's) never writes into a tensor the graph handed around.
-            grad = grad.map { $0 + gradient } ?? gradient.clone()
+            // A tensor of the leaf's own: a later in-place update of the gradient (an
+            // optimizer's) never writes into a tensor the graph handed around. A first gradient
+            // that nothing else holds is kept as it is (PyTorch's AccumulateGrad steals it too);
+            // any other is copied.
+            grad = grad.map { $0 + gradient } ?? (owned ? gradient : gradient.clone())
         }
     }
 }

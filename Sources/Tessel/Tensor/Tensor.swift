@@ -12,7 +12,7 @@ import Synchronization
 /// let y = (x * 2 + 1).relu().sum(axis: 1)   // tensor([7., 15.], device: opencl:0)
 /// ```
 public struct Tensor: Sendable {
-    let storage: TensorStorage
+    private(set) var storage: TensorStorage
     /// Shape, strides and offset of this view into `storage`.
     public let layout: Layout
     /// Autograd's record of this tensor: a leaf that requires grad, or the output of a recorded
@@ -46,6 +46,13 @@ public struct Tensor: Sendable {
 
     /// The view the kernels take.
     var view: StridedView { StridedView(buffer: storage.buffer, dtype: dtype, layout: layout) }
+
+    /// True when this tensor is the only holder of its storage and covers all of it, densely
+    /// in row-major order: no view, copy or cache can see its elements (a shared constant is
+    /// held by its cache, so it never qualifies).
+    mutating func ownsItsStorageAlone() -> Bool {
+        layout.isContiguous && layout.offset == 0 && layout.count == storage.elementCount && isKnownUniquelyReferenced(&storage)
+    }
 
     /// Another view of the same buffer.
     func viewing(_ layout: Layout) -> Tensor { Tensor(storage: storage, layout: layout) }
