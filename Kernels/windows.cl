@@ -1,8 +1,8 @@
 // im2col and col2im for convolutions and pools, and the windows' argmax for max pooling.
 //
 // unfold: one work-item per window (n, oh, ow) writes its row of C*KH*KW values of out
-// [N, OH, OW, C*KH*KW], reading images x [N, C, H, W] through strides s0..s3 from offset ox (zero
-// padding reads 0). fold: one work-item per image row (n, c, ih) sums, for each pixel of the row,
+// [N, OH, OW, C*KH*KW], ordered (c, ky, kx) or, with channelsLast, (ky, kx, c), reading images
+// x [N, C, H, W] through strides s0..s3 from offset ox (zero padding reads 0). fold: one work-item per image row (n, c, ih) sums, for each pixel of the row,
 // the window entries of rows [N, OH, OW, C*KH*KW] that read it (a gather: no atomics), into out
 // [N, C, H, W] through strides s0..s3. Loops
 // rather than a division per element: CPU drivers run long work-items well, and GPUs have
@@ -11,13 +11,15 @@
 __kernel void unfold_f(int windows, int c, int h, int w, int oh, int ow, int kh, int kw,
                        int sh, int sw, int ph, int pw, int dh, int dw,
                        __global const float* x, int ox, int s0, int s1, int s2, int s3,
-                       __global float* out, int oout) {
+                       __global float* out, int oout, int channelsLast) {
     int r = get_global_id(0);
     if (r >= windows) return;
     int outX = r % ow, rest = r / ow;
     int outY = rest % oh, image = rest / oh;
     int top = outY * sh - ph, left = outX * sw - pw;
     __global float* row = out + oout + r * (c * kh * kw);
+    // Entry (channel, ky, kx) of the row: channel-major, or tap-major (channels adjacent).
+    int channelStep = channelsLast ? 1 : kh * kw, tapStep = channelsLast ? c : 1;
     for (int channel = 0; channel < c; ++channel) {
         __global const float* plane = x + ox + image * s0 + channel * s1;
         for (int ky = 0; ky < kh; ++ky) {
@@ -25,7 +27,8 @@ __kernel void unfold_f(int windows, int c, int h, int w, int oh, int ow, int kh,
             bool rowInside = inY >= 0 && inY < h;
             for (int kx = 0; kx < kw; ++kx) {
                 int inX = left + kx * dw;
-                *row++ = rowInside && inX >= 0 && inX < w ? plane[inY * s2 + inX * s3] : 0.0f;
+                row[channel * channelStep + (ky * kw + kx) * tapStep] =
+                    rowInside && inX >= 0 && inX < w ? plane[inY * s2 + inX * s3] : 0.0f;
             }
         }
     }
@@ -34,12 +37,13 @@ __kernel void unfold_f(int windows, int c, int h, int w, int oh, int ow, int kh,
 __kernel void fold_f(int lines, int c, int h, int w, int oh, int ow, int kh, int kw,
                      int sh, int sw, int ph, int pw, int dh, int dw,
                      __global const float* rows, int orows, __global float* out, int oout,
-                     int s0, int s1, int s2, int s3) {
+                     int s0, int s1, int s2, int s3, int channelsLast) {
     int l = get_global_id(0);
     if (l >= lines) return;
     int inY = l % h, rest = l / h;
     int channel = rest % c, image = rest / c;
     int rowLength = c * kh * kw;
+    int channelStep = channelsLast ? 1 : kh * kw, tapStep = channelsLast ? c : 1;
     __global float* line = out + oout + image * s0 + channel * s1 + inY * s2;
     for (int inX = 0; inX < w; ++inX) line[inX * s3] = 0.0f;
     for (int ky = 0; ky < kh; ++ky) {
@@ -48,11 +52,11 @@ __kernel void fold_f(int lines, int c, int h, int w, int oh, int ow, int kh, int
         int outY = ty / sh;
         if (outY >= oh) continue;
         for (int outX = 0; outX < ow; ++outX) {
-            __global const float* window = rows + orows + ((image * oh + outY) * ow + outX) * rowLength + (channel * kh + ky) * kw;
+            __global const float* window = rows + orows + ((image * oh + outY) * ow + outX) * rowLength + channel * channelStep;
             int left = outX * sw - pw;
             for (int kx = 0; kx < kw; ++kx) {
                 int inX = left + kx * dw;
-                if (inX >= 0 && inX < w) line[inX * s3] += window[kx];
+                if (inX >= 0 && inX < w) line[inX * s3] += window[(ky * kw + kx) * tapStep];
             }
         }
     }

@@ -287,15 +287,20 @@ final class NNTests: XCTestCase {
         for device in devices {
             for f in cases {
                 let c = f.config
-                let layer = Conv2d(c[0], c[1], kernelSize: c[2], stride: c[3], padding: c[4], dilation: c[5], device: device)
-                layer.load(["weight": f.weight.tensor(device), "bias": f.bias.tensor(device)])
-                let x = f.x.tensor(device).requiringGrad()
-                let y = layer(x)
-                assertClose(y, f.y, "[\(device)] conv \(c) forward", tolerance: 1e-4)
-                weighted(y).backward()
-                assertClose(x.grad!, f.x_grad, "[\(device)] conv \(c) input grad", tolerance: 1e-4)
-                assertClose(layer.weight.grad!, f.weight_grad, "[\(device)] conv \(c) weight grad", tolerance: 1e-4)
-                assertClose(layer.bias!.grad!, f.bias_grad, "[\(device)] conv \(c) bias grad", tolerance: 1e-4)
+                // NCHW memory, and the same values channels-last (as a previous layer leaves them).
+                for channelsLast in [false, true] {
+                    let layer = Conv2d(c[0], c[1], kernelSize: c[2], stride: c[3], padding: c[4], dilation: c[5], device: device)
+                    layer.load(["weight": f.weight.tensor(device), "bias": f.bias.tensor(device)])
+                    let values = f.x.tensor(device)
+                    let x = (channelsLast ? values.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : values).requiringGrad()
+                    let y = layer(x)
+                    let name = "[\(device)] conv \(c)\(channelsLast ? " channels-last" : "")"
+                    assertClose(y, f.y, "\(name) forward", tolerance: 1e-4)
+                    weighted(y).backward()
+                    assertClose(x.grad!, f.x_grad, "\(name) input grad", tolerance: 1e-4)
+                    assertClose(layer.weight.grad!, f.weight_grad, "\(name) weight grad", tolerance: 1e-4)
+                    assertClose(layer.bias!.grad!, f.bias_grad, "\(name) bias grad", tolerance: 1e-4)
+                }
             }
         }
     }

@@ -99,6 +99,8 @@ final class AutogradTests: XCTestCase {
             let windows = WindowGeometry(kernel: (2, 3), stride: (2, 1), padding: (1, 1), dilation: (1, 2))
             assertGradient("unfold", shape: [2, 2, 4, 5], device: device, transposed: true) { $0.unfold(windows) }
             assertGradient("fold", shape: [2, 3, 3, 12], device: device) { $0.fold(windows, height: 4, width: 5) }
+            assertGradient("unfold channels-last", shape: [2, 2, 4, 5], device: device) { $0.unfold(windows, channelsLast: true) }
+            assertGradient("fold channels-last", shape: [2, 3, 3, 12], device: device) { $0.fold(windows, height: 4, width: 5, channelsLast: true) }
             assertGradient("asStrided overlapping windows", shape: [6], device: device) { $0.asStrided(shape: [3, 3], strides: [1, 1], offset: 0) }
             assertGradient("asStrided of a view", shape: [4, 3], device: device) { $0[1...].asStrided(shape: [2, 2], strides: [3, 2], offset: 4) }
             assertGradient("asStrided of an expanded tensor", shape: [2], device: device) {

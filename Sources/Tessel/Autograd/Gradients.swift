@@ -104,10 +104,10 @@ enum Gradients {
             return [nil]
         case .warpAffine:
             return [nil, nil]
-        case .unfold(let windows):
-            return [g.fold(windows, height: inputs[0].shape[2], width: inputs[0].shape[3])]
-        case .fold(let windows, _, _):
-            return [g.unfold(windows)]
+        case .unfold(let windows, let channelsLast):
+            return [g.fold(windows, height: inputs[0].shape[2], width: inputs[0].shape[3], channelsLast: channelsLast)]
+        case .fold(let windows, _, _, let channelsLast):
+            return [g.unfold(windows, channelsLast: channelsLast)]
         case .windowArgmax:
             return [nil]
         case .windowMax(let windows):

@@ -86,12 +86,13 @@ public protocol Backend: AnyObject, Sendable {
     /// padding), and written as value * p6 + p7.
     func warpAffine(_ images: StridedView, parameters: StridedView, into output: StridedView)
     /// im2col: float32 images `x` [N, C, H, W] (any non-negative strides) into contiguous
-    /// `output` [N, OH, OW, C * KH * KW]; positions in the zero padding read 0.
-    func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
+    /// `output` [N, OH, OW, C * KH * KW], each row ordered (c, ky, kx) or, with
+    /// `channelsLast`, (ky, kx, c); positions in the zero padding read 0.
+    func unfold(_ x: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView)
     /// col2im: contiguous float32 `columns` [N, OH, OW, C * KH * KW] summed into `output`
     /// [N, C, H, W], dense with each image one block in any order of C, H, W (every element
     /// written: the sum of the window entries that read it).
-    func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView)
+    func fold(_ columns: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView)
     /// For each window of float32 images `x` [N, C, H, W] (any non-negative strides), the
     /// position y * W + x of its first maximum into int32 `output` [N, C, OH, OW] (dense, any
     /// axis order)

@@ -225,20 +225,20 @@ enum Dispatch {
             let output = try empty(images.shape, dtype: .float32, on: images.storage.backend)
             if output.count > 0 { images.storage.backend.warpAffine(images.view, parameters: parameters.view, into: output.view) }
             return output
-        case .unfold(let windows):
+        case .unfold(let windows, let channelsLast):
             let x = try kernelReady(inputs[0])
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             guard let size = windows.outputSize(height: h, width: w) else { checkFailure("unfold: the windows do not fit \(x.shape)") }
             let output = try empty([n, size.height, size.width, c * windows.kernelCount], dtype: .float32, on: x.storage.backend)
-            if output.count > 0 { x.storage.backend.unfold(x.view, windows, into: output.view) }
+            if output.count > 0 { x.storage.backend.unfold(x.view, windows, channelsLast: channelsLast, into: output.view) }
             return output
-        case .fold(let windows, let height, let width):
+        case .fold(let windows, let height, let width, let channelsLast):
             let columns = try contiguous(inputs[0])
             let shape = [columns.shape[0], columns.shape[3] / windows.kernelCount, height, width]
             // Channels-last memory, the order the GEMMs around it use: a convolution's or a
             // pool's input gradient then reaches the next GEMM (rows of channels) as a view.
             let output = try empty(shape, dtype: .float32, on: columns.storage.backend, memoryOrder: [0, 2, 3, 1])
-            if output.count > 0 { columns.storage.backend.fold(columns.view, windows, into: output.view) }
+            if output.count > 0 { columns.storage.backend.fold(columns.view, windows, channelsLast: channelsLast, into: output.view) }
             return output
         case .windowArgmax(let windows):
             let x = try kernelReady(inputs[0])

@@ -79,11 +79,12 @@ public enum Op: Sendable, Equatable {
     /// augmentation in one kernel.
     case warpAffine
     /// The sliding windows of images [N, C, H, W] (zero-padded) as GEMM rows: [N, OH, OW,
-    /// C * KH * KW], each row one window, channel-major (im2col).
-    case unfold(WindowGeometry)
+    /// C * KH * KW], each row one window (im2col), channel-major (c, ky, kx) or, with
+    /// `channelsLast`, tap-major (ky, kx, c).
+    case unfold(WindowGeometry, channelsLast: Bool)
     /// The inverse arrangement of `unfold`, overlapping windows summed: rows [N, OH, OW,
     /// C * KH * KW] back to images [N, C, height, width] (col2im; unfold's gradient).
-    case fold(WindowGeometry, height: Int, width: Int)
+    case fold(WindowGeometry, height: Int, width: Int, channelsLast: Bool)
     /// Where each window of images [N, C, H, W] has its first maximum: int32 [N, C, OH, OW], the
     /// position y * W + x inside the image (positions in the padding never win; NaN does), as
     /// the indices of PyTorch's `max_pool2d(..., return_indices=True)`.

@@ -1,22 +1,25 @@
 extension Tensor {
     /// The sliding windows of images [N, C, H, W], zero-padded, as rows ready for a GEMM:
-    /// [N, OH, OW, C * KH * KW], each row one window with its channels outermost (PyTorch's
-    /// `F.unfold` gives the transpose, [N, C * KH * KW, OH * OW]). One kernel; its gradient is
-    /// ``fold(_:height:width:)``.
-    public func unfold(_ windows: WindowGeometry) -> Tensor {
+    /// [N, OH, OW, C * KH * KW], each row one window with its channels outermost, (c, ky, kx)
+    /// (PyTorch's `F.unfold` gives the transpose, [N, C * KH * KW, OH * OW]). With
+    /// `channelsLast` the row is ordered (ky, kx, c), each window position's channels adjacent:
+    /// from channels-last images that is a copy of whole pixels, and it multiplies a weight
+    /// seen as [O, KH, KW, C]. One kernel; its gradient is ``fold(_:height:width:channelsLast:)``.
+    public func unfold(_ windows: WindowGeometry, channelsLast: Bool = false) -> Tensor {
         checkImages(windows, op: "unfold")
-        return Dispatch.run(.unfold(windows), [self])
+        return Dispatch.run(.unfold(windows, channelsLast: channelsLast), [self])
     }
 
-    /// The inverse arrangement of ``unfold(_:)``: rows [N, OH, OW, C * KH * KW] summed back into
-    /// images [N, C, height, width] where windows overlap (col2im). Its gradient is `unfold`.
-    public func fold(_ windows: WindowGeometry, height: Int, width: Int) -> Tensor {
+    /// The inverse arrangement of ``unfold(_:channelsLast:)``: rows [N, OH, OW, C * KH * KW] (in
+    /// the same order) summed back into images [N, C, height, width] where windows overlap
+    /// (col2im), in channels-last memory. Its gradient is `unfold`.
+    public func fold(_ windows: WindowGeometry, height: Int, width: Int, channelsLast: Bool = false) -> Tensor {
         check(rank == 4 && dtype == .float32 && shape[3] % windows.kernelCount == 0,
               "fold: expects float32 rows [N, OH, OW, C * \(windows.kernelCount)], got \(dtype) \(shape)")
         let size = windows.outputSize(height: height, width: width)
         check(size.map { $0.height == shape[1] && $0.width == shape[2] } ?? false,
               "fold: rows \(shape) are not the windows of a \(height)x\(width) image under \(windows)")
-        return Dispatch.run(.fold(windows, height: height, width: width), [self])
+        return Dispatch.run(.fold(windows, height: height, width: width, channelsLast: channelsLast), [self])
     }
 }
 

@@ -51,6 +51,34 @@ final class WindowsConformanceTests: XCTestCase {
         }
     }
 
+    /// Tap-major rows (channelsLast) hold the same entries as channel-major ones, reordered
+    /// (ky, kx, c), from NCHW and channels-last images; fold of them is their adjoint too.
+    func testChannelsLastRowsAreTheChannelMajorOnesReordered() throws {
+        let shape = [2, 20, 7, 6]
+        let values = randomFloats(shape.reduce(1, *), seed: 23)
+        forEachDevice { device in
+            let x = try! Tensor(values, shape: shape, device: device)
+            let channelsLast = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+            for g in geometries {
+                let reference = self.reference(values, shape, g)
+                let (rows, taps) = (reference.shape[0] * reference.shape[1] * reference.shape[2], g.kernelCount)
+                var expected = [Float](repeating: 0, count: reference.values.count)
+                for row in 0..<rows {
+                    for channel in 0..<20 {
+                        for tap in 0..<taps { expected[row * 20 * taps + tap * 20 + channel] = reference.values[row * 20 * taps + channel * taps + tap] }
+                    }
+                }
+                for input in [x, channelsLast] {
+                    XCTAssertEqual(input.unfold(g, channelsLast: true).toArray(), expected, "[\(device)] \(g)")
+                }
+                let y = try! Tensor(randomFloats(expected.count, seed: 24), shape: reference.shape, device: device)
+                let left = (x.unfold(g, channelsLast: true) * y).sum().item()
+                let right = (x * y.fold(g, height: 7, width: 6, channelsLast: true)).sum().item()
+                XCTAssertEqual(left, right, accuracy: 1e-3 * max(1, abs(left)), "[\(device)] \(g) adjoint")
+            }
+        }
+    }
+
     /// fold is unfold's adjoint: <unfold(x), y> = <x, fold(y)> for every x and y, and each
     /// pixel of fold(ones) counts the windows that read it.
     func testFoldIsTheAdjointOfUnfold() throws {

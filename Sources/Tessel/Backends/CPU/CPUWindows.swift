@@ -1,14 +1,19 @@
 // im2col and col2im on the CPU backend: convolutions and pools as one copy each way.
 
 extension CPUBackend {
-    func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+    func unfold(_ x: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = (output.shape[1], output.shape[2])
         let strides = x.layout.strides
         let source = UnsafePointer(x.cpuBase(Float.self) + x.layout.offset)
         let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
         let (kh, kw) = windows.kernel
-        let rowLength = c * kh * kw
+        let taps = kh * kw, rowLength = c * taps
+        // One channel: both orders are the same, and the channel-major loops are the fast ones.
+        let channelsLast = channelsLast && c > 1
+        // Entry (channel, tap) of a row: channel-major or, channels last, tap-major.
+        let channelStep = channelsLast ? 1 : taps, tapStep = channelsLast ? c : 1
+        let pixelsAreDense = strides[1] == 1 && c > 1
         // One task per output row of windows (n, oh): ow rows of C * KH * KW values.
         parallelFor(n * oh, grain: Swift.max(1, 16384 / Swift.max(ow * rowLength, 1))) { rows in
             for row in rows {
@@ -17,56 +22,51 @@ extension CPUBackend {
                 let top = outY * windows.stride.height - windows.padding.height
                 for outX in 0..<ow {
                     let left = outX * windows.stride.width - windows.padding.width
-                    if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
-                        // The whole window inside the image (always, without padding): no bounds checks.
+                    let inside = top >= 0 && top + (kh - 1) * windows.dilation.height < h
+                        && left >= 0 && left + (kw - 1) * windows.dilation.width < w
+                    if inside && !channelsLast && !pixelsAreDense {
+                        // Channel-major rows from NCHW images: each channel's window, line by
+                        // line, written in order.
                         let stepY = windows.dilation.height * strides[2], stepX = windows.dilation.width * strides[3]
-                        if strides[1] == 1 && c > 1 {
-                            // Channels-last images: each window position reads one whole pixel
-                            // (its channels adjacent) into the row, kh * kw apart.
-                            let taps = kh * kw
-                            for ky in 0..<kh {
-                                for kx in 0..<kw {
-                                    let pixel = source + image * strides[0] + top * strides[2] + left * strides[3] + ky * stepY + kx * stepX
-                                    let column = out + ky * kw + kx
-                                    for channel in 0..<c { column[channel * taps] = pixel[channel] }
-                                }
-                            }
-                            out += c * taps
-                            continue
-                        }
+                        var entry = out
                         for channel in 0..<c {
                             var line = source + image * strides[0] + channel * strides[1] + top * strides[2] + left * strides[3]
                             for _ in 0..<kh {
-                                for kx in 0..<kw { out[kx] = line[kx * stepX] }
-                                out += kw
+                                for kx in 0..<kw { entry[kx] = line[kx * stepX] }
+                                entry += kw
                                 line += stepY
                             }
                         }
+                        out += rowLength
                         continue
                     }
-                    for channel in 0..<c {
-                        let plane = source + image * strides[0] + channel * strides[1]
-                        for ky in 0..<kh {
-                            let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
-                            guard inY >= 0 && inY < h else {
-                                out.update(repeating: 0, count: kw)
-                                out += kw
+                    for ky in 0..<kh {
+                        let inY = top + ky * windows.dilation.height
+                        for kx in 0..<kw {
+                            let inX = left + kx * windows.dilation.width
+                            let column = out + (ky * kw + kx) * tapStep
+                            guard inside || (inY >= 0 && inY < h && inX >= 0 && inX < w) else {
+                                for channel in 0..<c { column[channel * channelStep] = 0 }
                                 continue
                             }
-                            let line = plane + inY * strides[2]
-                            for kx in 0..<kw {
-                                let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
-                                out.pointee = inX >= 0 && inX < w ? line[inX * strides[3]] : 0
-                                out += 1
+                            let pixel = source + image * strides[0] + inY * strides[2] + inX * strides[3]
+                            if channelsLast && pixelsAreDense {
+                                // A whole pixel, its channels adjacent on both sides: one copy.
+                                column.update(from: pixel, count: c)
+                            } else if pixelsAreDense {
+                                for channel in 0..<c { column[channel * taps] = pixel[channel] }
+                            } else {
+                                for channel in 0..<c { column[channel * channelStep] = pixel[channel * strides[1]] }
                             }
                         }
                     }
+                    out += rowLength
                 }
             }
         }
     }
 
-    func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+    func fold(_ columns: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {
         let (n, c, h, w) = (output.shape[0], output.shape[1], output.shape[2], output.shape[3])
         let (oh, ow) = (columns.shape[1], columns.shape[2])
         let (imageStride, channelStride, rowStride, pixelStride) = (output.layout.strides[0], output.layout.strides[1],
@@ -74,7 +74,10 @@ extension CPUBackend {
         let source = UnsafePointer(columns.cpuBase(Float.self) + columns.layout.offset)
         let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
         let (kh, kw) = windows.kernel
-        let rowLength = c * kh * kw
+        let taps = kh * kw, rowLength = c * taps
+        let channelsLast = channelsLast && c > 1
+        let entryStep = channelsLast ? 1 : taps, tapStep = channelsLast ? c : 1
+        let pixelsAreDense = channelStride == 1 && c > 1
         // One task per image: its rows are read in order and added into its own block.
         parallelFor(n, grain: 1) { images in
             for image in images {
@@ -85,47 +88,23 @@ extension CPUBackend {
                     let top = outY * windows.stride.height - windows.padding.height
                     for outX in 0..<ow {
                         let left = outX * windows.stride.width - windows.padding.width
-                        if top >= 0 && top + (kh - 1) * windows.dilation.height < h && left >= 0 && left + (kw - 1) * windows.dilation.width < w {
-                            let stepY = windows.dilation.height * rowStride, stepX = windows.dilation.width * pixelStride
-                            if channelStride == 1 && c > 1 {
-                                // Channels-last images: each window position adds into one whole
-                                // pixel, its channels adjacent (the row holds them kh * kw apart).
-                                let taps = kh * kw
-                                for ky in 0..<kh {
-                                    for kx in 0..<kw {
-                                        let pixel = out + top * rowStride + left * pixelStride + ky * stepY + kx * stepX
-                                        let column = row + ky * kw + kx
-                                        for channel in 0..<c { pixel[channel] += column[channel * taps] }
-                                    }
-                                }
-                                row += c * taps
-                                continue
-                            }
-                            for channel in 0..<c {
-                                var line = out + channel * channelStride + top * rowStride + left * pixelStride
-                                for _ in 0..<kh {
-                                    for kx in 0..<kw { line[kx * stepX] += row[kx] }
-                                    row += kw
-                                    line += stepY
-                                }
-                            }
-                            continue
-                        }
-                        for channel in 0..<c {
-                            let plane = out + channel * channelStride
-                            for ky in 0..<kh {
-                                let inY = outY * windows.stride.height - windows.padding.height + ky * windows.dilation.height
-                                guard inY >= 0 && inY < h else {
-                                    row += kw
-                                    continue
-                                }
-                                for kx in 0..<kw {
-                                    let inX = outX * windows.stride.width - windows.padding.width + kx * windows.dilation.width
-                                    if inX >= 0 && inX < w { plane[inY * rowStride + inX * pixelStride] += row.pointee }
-                                    row += 1
+                        for ky in 0..<kh {
+                            let inY = top + ky * windows.dilation.height
+                            guard inY >= 0 && inY < h else { continue }
+                            for kx in 0..<kw {
+                                let inX = left + kx * windows.dilation.width
+                                guard inX >= 0 && inX < w else { continue }
+                                let pixel = out + inY * rowStride + inX * pixelStride
+                                let entries = row + (ky * kw + kx) * tapStep
+                                if channelsLast && pixelsAreDense {
+                                    // Whole pixels on both sides: a vector add.
+                                    addRun(entries, into: pixel, count: c)
+                                } else {
+                                    for channel in 0..<c { pixel[channel * channelStride] += entries[channel * entryStep] }
                                 }
                             }
                         }
+                        row += rowLength
                     }
                 }
             }
@@ -318,5 +297,19 @@ private struct WindowMaxima: @unchecked Sendable {
             }
             channel += 1
         }
+    }
+}
+
+/// target[i] += source[i] for `count` floats, a vector at a time.
+@inline(__always)
+private func addRun(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + simdWidth <= count {
+        storeVector(loadVector(UnsafePointer(target + i)) + loadVector(source + i), target + i)
+        i += simdWidth
+    }
+    while i < count {
+        target[i] += source[i]
+        i += 1
     }
 }

@@ -41,11 +41,11 @@ final class FailedBackend: Backend {
     func scan(_ op: ScanOp, _ x: StridedView, into output: StridedView) {}
     func argsort(_ x: StridedView, descending: Bool, into output: StridedView) {}
     func warpAffine(_ images: StridedView, parameters: StridedView, into output: StridedView) {}
-    func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
+    func unfold(_ x: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {}
     func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
     func windowMax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
     func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
-    func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
+    func fold(_ columns: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {}
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {}
 }
 

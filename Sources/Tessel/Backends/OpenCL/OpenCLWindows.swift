@@ -1,23 +1,23 @@
 // im2col, col2im and the windows' maxima (max pooling and its backward) on the OpenCL backend (`Kernels/windows.cl`).
 
 extension OpenCLBackend {
-    public func unfold(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+    public func unfold(_ x: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {
         let source = checked(x.buffer, x.layout, "unfold"), target = checked(output.buffer, output.layout, "unfold")
         let strides = x.layout.strides
         let windowCount = output.shape[0] * output.shape[1] * output.shape[2]
         launcher.launch(kernel("unfold_f"), count: windowCount,
                         [.int(windowCount)] + geometry(images: x.shape, rows: output.shape, windows)
                             + [.buffer(source), .int(x.layout.offset), .int(strides[0]), .int(strides[1]), .int(strides[2]), .int(strides[3]),
-                               .buffer(target), .int(output.layout.offset)])
+                               .buffer(target), .int(output.layout.offset), .int(channelsLast ? 1 : 0)])
     }
 
-    public func fold(_ columns: StridedView, _ windows: WindowGeometry, into output: StridedView) {
+    public func fold(_ columns: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {
         let source = checked(columns.buffer, columns.layout, "fold"), target = checked(output.buffer, output.layout, "fold")
         let lineCount = output.shape[0] * output.shape[1] * output.shape[2]
         launcher.launch(kernel("fold_f"), count: lineCount,
                         [.int(lineCount)] + geometry(images: output.shape, rows: columns.shape, windows)
                             + [.buffer(source), .int(columns.layout.offset), .buffer(target), .int(output.layout.offset)]
-                            + output.layout.strides.map { CLArg.int($0) })
+                            + output.layout.strides.map { CLArg.int($0) } + [.int(channelsLast ? 1 : 0)])
     }
 
     public func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
