@@ -317,6 +317,8 @@ final class NNTests: XCTestCase {
                     let x = (channelsLast ? values.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : values).requiringGrad()
                     let y = pool(x)
                     assertClose(y, f.y, "[\(device)] \(f.kind) pool \(c) forward, channels-last \(channelsLast)")
+                    // Inference (nothing to record): max pooling is then one windowMax kernel.
+                    assertClose(Tensor.withoutGrad { pool(x) }, f.y, "[\(device)] \(f.kind) pool \(c) inference, channels-last \(channelsLast)")
                     weighted(y).backward()
                     assertClose(x.grad!, f.x_grad, "[\(device)] \(f.kind) pool \(c) grad, channels-last \(channelsLast)", tolerance: 1e-4)
                 }

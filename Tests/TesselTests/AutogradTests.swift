@@ -272,6 +272,8 @@ final class AutogradTests: XCTestCase {
             XCTAssertEqual(z.grad?.toArray(), [3, 5], "[\(device)] only the operand that requires grad gets one, even sharing storage")
             let inside = Tensor.withoutGrad { x * 2 }
             XCTAssertFalse(inside.requiresGrad, "[\(device)] nothing records inside withoutGrad")
+            XCTAssertTrue(Tensor.isGradEnabled)
+            XCTAssertFalse(Tensor.withoutGrad { Tensor.isGradEnabled })
             let (value, gradients) = Tensor.valueAndGrad(of: { p in (p[0] * p[1]).sum() },
                                                           at: [Tensor([2, 3] as [Float], device: device), Tensor([5, 7] as [Float], device: device)])
             XCTAssertEqual(value.item(), 31)

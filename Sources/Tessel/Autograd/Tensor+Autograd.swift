@@ -24,6 +24,10 @@ extension Tensor {
     /// Forgets the accumulated gradient.
     public func zeroGrad() { autograd?.grad.withLock { $0 = nil } }
 
+    /// False inside `withoutGrad` (in this task), as PyTorch's `torch.is_grad_enabled()`: ops
+    /// record for autograd only when it is true and an input requires grad.
+    public static var isGradEnabled: Bool { GradMode.isEnabled }
+
     /// Runs `body` without recording: parameter updates (`params -= lr * params.grad!`, which
     /// keeps `params` the same leaf) and inference. Task-local: other tasks keep recording.
     public static func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {

@@ -7,21 +7,29 @@ extension CPUBackend {
         let runs = StridedRuns([index.layout, frozen, output.layout])
         let indices = index.cpuBase(Int32.self), source = x.cpuBase(UInt32.self)
         let out = UncheckedSendable(output.cpuBase(UInt32.self))
-        let strides = (0..<3).map(runs.innerStride)
+        let (indexStride, sourceStride, outputStride) = (runs.innerStride(0), runs.innerStride(1), runs.innerStride(2))
         parallelFor(index.count, grain: elementwiseGrain) { range in
             runs.forEachRun(in: range) { offsets, length in
-                if strides[0] == 0 && strides[1] == 1 && strides[2] == 1 {
+                let positions = indices + offsets[0], from = source + offsets[1], to = out.value + offsets[2]
+                if indexStride == 0 && sourceStride == 1 && outputStride == 1 {
                     // One position for the whole run (indexSelect's rows, a batch of images):
                     // a row copy instead of a lookup per element.
-                    let position = Int(indices[offsets[0]])
+                    let position = Int(positions[0])
                     if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
-                    (out.value + offsets[2]).update(from: source + offsets[1] + position * axisStride, count: length)
-                    return
-                }
-                for i in 0..<length {
-                    let position = Int(indices[offsets[0] + i * strides[0]])
-                    if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
-                    out.value[offsets[2] + i * strides[2]] = source[offsets[1] + i * strides[1] + position * axisStride]
+                    to.update(from: from + position * axisStride, count: length)
+                } else if indexStride == 1 && sourceStride == 1 && outputStride == 1 {
+                    // Dense runs (whole pixels of a channels-last image): no stride per element.
+                    for i in 0..<length {
+                        let position = Int(positions[i])
+                        if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
+                        to[i] = from[i &+ position &* axisStride]
+                    }
+                } else {
+                    for i in 0..<length {
+                        let position = Int(positions[i &* indexStride])
+                        if position < 0 || position >= axisSize { indexOutOfRange("gather", position, axis: axis, size: axisSize) }
+                        to[i &* outputStride] = from[i &* sourceStride &+ position &* axisStride]
+                    }
                 }
             }
         }
@@ -33,16 +41,27 @@ extension CPUBackend {
         let runs = StridedRuns([index.layout, source.layout, frozen])
         let indices = index.cpuBase(Int32.self)
         let strides = (0..<3).map(runs.innerStride)
+        let (indexStride, sourceStride, outputStride) = (strides[0], strides[1], strides[2])
         if output.dtype == .float32 {
             let values = UncheckedSendable(source.cpuBase(Float.self)), target = UncheckedSendable(output.cpuBase(Float.self))
             let positions = UncheckedSendable(indices)
             /// Adds the source elements of `range` (row-major over the index) in order.
             func add(_ range: Range<Int>) {
                 runs.forEachRun(in: range) { offsets, length in
+                    let at = positions.value + offsets[0], from = values.value + offsets[1], to = target.value + offsets[2]
+                    if indexStride == 1 && sourceStride == 1 && outputStride == 1 {
+                        // Dense runs (whole pixels of a channels-last image): no stride per element.
+                        for i in 0..<length {
+                            let position = Int(at[i])
+                            if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
+                            to[i &+ position &* axisStride] += from[i]
+                        }
+                        return
+                    }
                     for i in 0..<length {
-                        let position = Int(positions.value[offsets[0] + i * strides[0]])
+                        let position = Int(at[i &* indexStride])
                         if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
-                        target.value[offsets[2] + i * strides[2] + position * axisStride] += values.value[offsets[1] + i * strides[1]]
+                        to[i &* outputStride &+ position &* axisStride] += from[i &* sourceStride]
                     }
                 }
             }
