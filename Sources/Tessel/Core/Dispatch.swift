@@ -240,24 +240,22 @@ enum Dispatch {
             let output = try empty(shape, dtype: .float32, on: columns.storage.backend, memoryOrder: [0, 2, 3, 1])
             if output.count > 0 { columns.storage.backend.fold(columns.view, windows, channelsLast: channelsLast, into: output.view) }
             return output
-        case .windowArgmax(let windows):
+        case .windowArgmax(let windows), .windowMax(let windows):
             let x = try kernelReady(inputs[0])
             guard let size = windows.outputSize(height: x.shape[2], width: x.shape[3]) else {
-                checkFailure("windowArgmax: the windows do not fit \(x.shape)")
+                checkFailure("\(op.name): the windows do not fit \(x.shape)")
             }
-            // In the images' memory order (channels-last images give channels-last positions).
-            let output = try empty([x.shape[0], x.shape[1], size.height, size.width], dtype: .int32, on: x.storage.backend,
-                                   memoryOrder: x.layout.denseAxisOrder)
-            if output.count > 0 { x.storage.backend.windowArgmax(x.view, windows, into: output.view) }
-            return output
-        case .windowMax(let windows):
-            let x = try kernelReady(inputs[0])
-            guard let size = windows.outputSize(height: x.shape[2], width: x.shape[3]) else {
-                checkFailure("windowMax: the windows do not fit \(x.shape)")
+            let positions = op == .windowArgmax(windows)
+            // In the images' memory order (channels-last images give channels-last results).
+            let output = try empty([x.shape[0], x.shape[1], size.height, size.width], dtype: positions ? .int32 : .float32,
+                                   on: x.storage.backend, memoryOrder: x.layout.denseAxisOrder)
+            if output.count > 0 {
+                if positions {
+                    x.storage.backend.windowArgmax(x.view, windows, into: output.view)
+                } else {
+                    x.storage.backend.windowMax(x.view, windows, into: output.view)
+                }
             }
-            let output = try empty([x.shape[0], x.shape[1], size.height, size.width], dtype: .float32, on: x.storage.backend,
-                                   memoryOrder: x.layout.denseAxisOrder)
-            if output.count > 0 { x.storage.backend.windowMax(x.view, windows, into: output.view) }
             return output
         case .windowMaxGradient(let windows):
             let x = try kernelReady(inputs[0]), gradient = try kernelReady(inputs[1])
