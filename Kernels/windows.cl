@@ -1,4 +1,5 @@
-// im2col and col2im for convolutions and pools, and the windows' argmax for max pooling.
+// im2col and col2im for convolutions and pools, and the windows' maxima for max pooling (positions,
+// values and the backward).
 //
 // unfold: one work-item per window (n, oh, ow) writes its row of C*KH*KW values of out
 // [N, OH, OW, C*KH*KW], ordered (c, ky, kx) or, with channelsLast, (ky, kx, c), reading images

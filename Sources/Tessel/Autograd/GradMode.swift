@@ -14,7 +14,6 @@ extension Op {
         case .binary(let op): return !op.isComparison && op != .floorDivide
         case .reduce(let op, _): return !op.isArg
         case .argsort, .full, .fromHost, .fromBytes, .warpAffine, .windowArgmax: return false
-        case .windowMaxGradient: return true
         default: return true
         }
     }

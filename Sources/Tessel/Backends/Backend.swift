@@ -89,14 +89,16 @@ public protocol Backend: AnyObject, Sendable {
     /// `output` [N, OH, OW, C * KH * KW], each row ordered (c, ky, kx) or, with
     /// `channelsLast`, (ky, kx, c); positions in the zero padding read 0.
     func unfold(_ x: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView)
-    /// col2im: contiguous float32 `columns` [N, OH, OW, C * KH * KW] summed into `output`
-    /// [N, C, H, W], dense with each image one block in any order of C, H, W (every element
-    /// written: the sum of the window entries that read it).
+    /// col2im: contiguous float32 `columns` [N, OH, OW, C * KH * KW] (rows ordered as
+    /// `unfold`'s with the same `channelsLast`) summed into `output` [N, C, H, W], dense with
+    /// each image one block in any order of C, H, W (every element written: the sum of the
+    /// window entries that read it).
     func fold(_ columns: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView)
     /// For each window of float32 images `x` [N, C, H, W] (any non-negative strides), the
     /// position y * W + x of its first maximum into int32 `output` [N, C, OH, OW] (dense, any
-    /// axis order)
-    /// (a NaN beats every number; positions in the padding never count).
+    /// axis order) (a NaN beats every number; positions in the padding never count). Every
+    /// window holds at least one pixel (the tensor layer checks the geometry), for this and the
+    /// two window-maximum kernels below.
     func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView)
     /// The value of each window's first maximum (as `windowArgmax` finds it) into float32
     /// `output` [N, C, OH, OW] (dense, any axis order).

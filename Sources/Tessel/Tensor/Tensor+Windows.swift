@@ -29,7 +29,7 @@ extension Tensor {
     /// `max_pool2d(..., return_indices=True)` returns. Positions in the padding never win; a
     /// NaN wins its window.
     public func windowArgmax(_ windows: WindowGeometry) -> Tensor {
-        checkMaxWindows(windows, op: "windowArgmax")
+        checkMaxWindows(windows, op: "windowArgmax", offsetsSpanChannels: false)
         return Dispatch.run(.windowArgmax(windows), [self])
     }
 
@@ -53,8 +53,9 @@ extension Tensor {
         return Dispatch.run(.windowMaxGradient(windows), [self, gradient])
     }
 
-    /// `checkImages`, and a geometry that leaves every window a real pixel.
-    private func checkMaxWindows(_ windows: WindowGeometry, op: String) {
+    /// `checkImages`, and a geometry that leaves every window a real pixel; positions inside an
+    /// image (and, for the max and its gradient, element offsets across its channels) in int32.
+    private func checkMaxWindows(_ windows: WindowGeometry, op: String, offsetsSpanChannels: Bool = true) {
         checkImages(windows, op: op)
         // Padding at most half the kernel (as PyTorch), and no dilation with padding: then every
         // window holds a real pixel.
@@ -62,8 +63,8 @@ extension Tensor {
               "\(op): padding \(windows.padding) is more than half the kernel \(windows.kernel)")
         check((windows.padding.height == 0 || windows.dilation.height == 1) && (windows.padding.width == 0 || windows.dilation.width == 1),
               "\(op): padding \(windows.padding) with dilation \(windows.dilation) can leave a window without a pixel")
-        check(shape[1] * shape[2] * shape[3] <= Int(Int32.max),
-              "\(op): images of \(shape[1])x\(shape[2])x\(shape[3]) elements have positions past int32")
+        check((offsetsSpanChannels ? shape[1] : 1) * shape[2] * shape[3] <= Int(Int32.max),
+              "\(op): images \(shape) have positions past int32")
     }
 }
 

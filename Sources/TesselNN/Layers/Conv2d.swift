@@ -1,9 +1,9 @@
 import Tessel
 
 /// 2-D convolution of [N, C, H, W] images, as `nn.Conv2d` (stride, zero padding, dilation):
-/// im2col (`unfold`, one kernel, rows ordered (ky, kx, c)) into a [N*OH*OW, KH*KW*C] matrix,
-/// multiplied by the weight [out, C, KH, KW] seen as [out, KH*KW*C], with the bias added in the
-/// GEMM's epilogue; the backward folds the rows' gradient back (col2im, one kernel).
+/// im2col (`unfold`, one kernel; from channels-last images rows ordered (ky, kx, c)) into a
+/// [N*OH*OW, C*KH*KW] matrix, multiplied by the weight [out, C, KH, KW] seen in the same order,
+/// with the bias added in the GEMM's epilogue; the backward folds the rows' gradient back (col2im, one kernel).
 /// Initialised as PyTorch does (both uniform in +-1/sqrt(C * KH * KW)) from `generator`.
 public final class Conv2d: Module {
     public var weight: Tensor
@@ -31,13 +31,15 @@ public final class Conv2d: Module {
         if windows.outputSize(height: x.shape[2], width: x.shape[3]) == nil {
             fatalError("Conv2d: a \(kernel) kernel does not fit input \(x.shape) with padding \(padding) and dilation \(dilation)")
         }
-        // Rows of KH*KW*C, tap-major (each window position's channels adjacent: from
-        // channels-last images, whole-pixel copies), multiplied by the weight seen as
-        // [out, KH, KW, C] (a copy of the small weight per call).
-        let rows = x.unfold(windows, channelsLast: channels > 1)
+        // From channels-last images (a convolution's output, a pool's), rows of KH*KW*C,
+        // tap-major: each window position's channels adjacent, a whole-pixel copy; multiplied
+        // by the weight seen as [out, KH, KW, C] (a copy of the small weight per call). From
+        // NCHW images, channel-major rows and the weight as it is.
+        let channelsLast = channels > 1 && x.strides[1] == 1
+        let rows = x.unfold(windows, channelsLast: channelsLast)
         let (batch, height, width) = (rows.shape[0], rows.shape[1], rows.shape[2])
         let columns = rows.reshape([batch * height * width, channels * kernel.0 * kernel.1])
-        let flatWeight = (channels > 1 ? weight.permute(0, 2, 3, 1) : weight).reshape([outputs, -1]).T
+        let flatWeight = (channelsLast ? weight.permute(0, 2, 3, 1) : weight).reshape([outputs, -1]).T
         let product = bias.map { Tensor.addmm($0, columns, flatWeight) } ?? columns.matmul(flatWeight)
         return product.reshape([batch, height, width, outputs]).permute(0, 3, 1, 2)
     }

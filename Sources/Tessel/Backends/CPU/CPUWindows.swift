@@ -1,4 +1,5 @@
-// im2col and col2im on the CPU backend: convolutions and pools as one copy each way.
+// im2col and col2im on the CPU backend (convolutions and pools as one copy each way), and the
+// windows' maxima: max pooling's positions, values and backward from one scan.
 
 extension CPUBackend {
     func unfold(_ x: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {

@@ -58,8 +58,11 @@ extension OpenCLBackend {
         let outputSize = windows.outputSize(height: x.shape[2], width: x.shape[3])!
         let source = checked(x.buffer, x.layout, name)
         let global = channelsLast ? [shape[1], shape[3], shape[2] * shape[0]] : [shape[3], shape[2], shape[1] * shape[0]]
-        let local = global[0] * global[1] <= 1024 ? [global[0], global[1], 1] : nil
-        launcher.launch(kernel(name), global: global, local: local,
+        // One group per (C, X) or (X, Y) plane where the kernel and every device's per-axis
+        // limit (256 at least) allow it; the driver's choice otherwise.
+        let program = kernel(name)
+        let fits = global[0] <= 256 && global[1] <= 256 && global[0] * global[1] <= program.maxWorkGroupSize
+        launcher.launch(program, global: global, local: fits ? [global[0], global[1], 1] : nil,
                         [.int(channelsLast ? 1 : 0)] + geometry(images: x.shape, rows: [x.shape[0], outputSize.height, outputSize.width], windows)
                             + [.buffer(source), .int(x.layout.offset)] + x.layout.strides.map { CLArg.int($0) }
                             + middle + [.int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
