@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import Synchronization
 import XCTest
@@ -20,6 +21,21 @@ final class WorkerPoolTests: XCTestCase {
             for _ in 0..<200 {
                 XCTAssertEqual(Self.parallelSum(count, grain: 1), count * (count - 1) / 2, "count \(count)")
             }
+        }
+    }
+
+    /// Jobs that arrive after the workers went to sleep (past their spin) still run every
+    /// chunk exactly once: the caller takes the chunks no worker has claimed yet, and a worker
+    /// that wakes late finds them taken (or joins the next job) without running a stale one.
+    func testJobsAfterThePoolSleepsRunEveryChunkOnce() {
+        for round in 0..<40 {
+            if round % 2 == 0 { Thread.sleep(forTimeInterval: 0.001) }
+            let count = 3 + round
+            let counts = Mutex([Int](repeating: 0, count: count))
+            parallelFor(count, grain: 1) { range in
+                for i in range { counts.withLock { $0[i] += 1 } }
+            }
+            XCTAssertEqual(counts.withLock { $0 }, [Int](repeating: 1, count: count), "round \(round)")
         }
     }
 
