@@ -126,23 +126,7 @@ __kernel void window_max_f(int channelsLast, int c, int h, int w, int oh, int ow
     out[oout + image * t0 + channel * t1 + outY * t2 + outX * t3] = best;
 }
 
-// Max pooling's backward when no two windows share a pixel, one work-item per window (n, c, oy,
-// ox) of the gradient g (strides r0..r3 from offset og): g stored at the window's first maximum
-// in out [N, C, H, W] (strides t0..t3), which holds zeros everywhere else.
-__kernel void window_max_scatter_f(int channelsLast, int c, int h, int w, int oh, int ow, int kh, int kw,
-                                   int sh, int sw, int ph, int pw, int dh, int dw,
-                                   __global const float* x, int ox, int s0, int s1, int s2, int s3,
-                                   __global const float* g, int og, int r0, int r1, int r2, int r3,
-                                   __global float* out, int oout, int t0, int t1, int t2, int t3) {
-    int image, channel, outY, outX;
-    window_element(channelsLast, c, oh, &image, &channel, &outY, &outX);
-    float best;
-    int position = window_first_max(x + ox + image * s0 + channel * s1, s2, s3, h, w, outY, outX, kh, kw, sh, sw, ph, pw, dh, dw, &best);
-    out[oout + image * t0 + channel * t1 + (position / w) * t2 + (position % w) * t3] =
-        g[og + image * r0 + channel * r1 + outY * r2 + outX * r3];
-}
-
-// Max pooling's backward for overlapping windows, one work-item per input element (n, c, iy, ix) of out [N, C, H, W]
+// Max pooling's backward, one work-item per input element (n, c, iy, ix) of out [N, C, H, W]
 // (strides t0..t3): the sum of the gradients g [N, C, OH, OW] (strides r0..r3 from offset og)
 // of the windows whose first maximum is this element. Each window holding it is found from
 // the geometry and its maximum found again: no atomics, and the sum is in window order.

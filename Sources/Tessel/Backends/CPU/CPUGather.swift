@@ -40,8 +40,7 @@ extension CPUBackend {
         let axisStride = output.layout.strides[axis], axisSize = output.shape[axis]
         let runs = StridedRuns([index.layout, source.layout, frozen])
         let indices = index.cpuBase(Int32.self)
-        let strides = (0..<3).map(runs.innerStride)
-        let (indexStride, sourceStride, outputStride) = (strides[0], strides[1], strides[2])
+        let (indexStride, sourceStride, outputStride) = (runs.innerStride(0), runs.innerStride(1), runs.innerStride(2))
         if output.dtype == .float32 {
             let values = UncheckedSendable(source.cpuBase(Float.self)), target = UncheckedSendable(output.cpuBase(Float.self))
             let positions = UncheckedSendable(indices)
@@ -85,9 +84,9 @@ extension CPUBackend {
             let values = source.cpuBase(Int32.self), target = output.cpuBase(Int32.self)
             runs.forEachRun(in: 0..<index.count) { offsets, length in
                 for i in 0..<length {
-                    let position = Int(indices[offsets[0] + i * strides[0]])
+                    let position = Int(indices[offsets[0] + i * indexStride])
                     if position < 0 || position >= axisSize { indexOutOfRange("scatterAdd", position, axis: axis, size: axisSize) }
-                    target[offsets[2] + i * strides[2] + position * axisStride] &+= values[offsets[1] + i * strides[1]]
+                    target[offsets[2] + i * outputStride + position * axisStride] &+= values[offsets[1] + i * sourceStride]
                 }
             }
         }

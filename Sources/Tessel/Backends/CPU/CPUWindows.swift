@@ -14,7 +14,7 @@ extension CPUBackend {
         let channelsLast = channelsLast && c > 1
         // Entry (channel, tap) of a row: channel-major or, channels last, tap-major.
         let channelStep = channelsLast ? 1 : taps, tapStep = channelsLast ? c : 1
-        let pixelsAreDense = strides[1] == 1 && c > 1
+        let channelStride = strides[1], pixelsAreDense = channelStride == 1 && c > 1
         // One task per output row of windows (n, oh): ow rows of C * KH * KW values.
         parallelFor(n * oh, grain: Swift.max(1, 16384 / Swift.max(ow * rowLength, 1))) { rows in
             for row in rows {
@@ -54,10 +54,8 @@ extension CPUBackend {
                             if channelsLast && pixelsAreDense {
                                 // A whole pixel, its channels adjacent on both sides: one copy.
                                 column.update(from: pixel, count: c)
-                            } else if pixelsAreDense {
-                                for channel in 0..<c { column[channel * taps] = pixel[channel] }
                             } else {
-                                for channel in 0..<c { column[channel * channelStep] = pixel[channel * strides[1]] }
+                                for channel in 0..<c { column[channel * channelStep] = pixel[channel * channelStride] }
                             }
                         }
                     }

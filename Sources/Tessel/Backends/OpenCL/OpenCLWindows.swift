@@ -21,42 +21,30 @@ extension OpenCLBackend {
     }
 
     public func windowArgmax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        launchWindowMaxima("window_argmax_f", x, windows, over: output, [.buffer(checked(output.buffer, output.layout, "windowArgmax"))],
-                           output: output)
+        launchWindowMaxima("window_argmax_f", x, windows, into: output)
     }
 
     public func windowMax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        launchWindowMaxima("window_max_f", x, windows, over: output, [.buffer(checked(output.buffer, output.layout, "windowMax"))],
-                           output: output)
+        launchWindowMaxima("window_max_f", x, windows, into: output)
     }
 
     public func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView) {
-        let incoming: [CLArg] = [.buffer(checked(gradient.buffer, gradient.layout, "windowMaxGradient")), .int(gradient.layout.offset)]
-            + gradient.layout.strides.map { CLArg.int($0) } + [.buffer(checked(output.buffer, output.layout, "windowMaxGradient"))]
-        // Windows that never share a pixel: zeros, then one work-item per window stores its
-        // gradient at its maximum. Overlapping ones: each element sums the windows it wins.
-        let (kh, kw) = windows.kernel
-        let disjoint = windows.stride.height > (kh - 1) * windows.dilation.height
-            && windows.stride.width > (kw - 1) * windows.dilation.width
-        if disjoint {
-            fill(output.buffer, offset: output.layout.offset, count: output.count, bits: 0)
-            launchWindowMaxima("window_max_scatter_f", x, windows, over: gradient, incoming, output: output)
-        } else {
-            launchWindowMaxima("window_max_gradient_f", x, windows, over: output, incoming, output: output)
-        }
+        launchWindowMaxima("window_max_gradient_f", x, windows, gradient: gradient, into: output)
     }
 
-    /// Launches one of the window-maximum kernels with a work-item per element of `elements`
-    /// ([N, C, Y, X]) over three axes: (C, X, Y * N) when `output` is channels-last, (X, Y,
-    /// C * N) otherwise. Its arguments: that flag, the geometry, x (buffer, offset, strides),
-    /// `middle`, then the output's offset and strides.
-    private func launchWindowMaxima(_ name: String, _ x: StridedView, _ windows: WindowGeometry, over elements: StridedView,
-                                    _ middle: [CLArg], output: StridedView) {
-        let shape = elements.shape
+    /// Launches one of the window-maximum kernels with a work-item per element of `output`
+    /// ([N, C, Y, X]) over three axes: (C, X, Y * N) when it is channels-last, (X, Y, C * N)
+    /// otherwise. Its arguments: that flag, the geometry, then x, the gradient (if any) and the
+    /// output, each as buffer, offset and strides.
+    private func launchWindowMaxima(_ name: String, _ x: StridedView, _ windows: WindowGeometry, gradient: StridedView? = nil,
+                                    into output: StridedView) {
+        let shape = output.shape
         guard shape.allSatisfy({ $0 > 0 }) else { return }
+        func operand(_ view: StridedView) -> [CLArg] {
+            [.buffer(checked(view.buffer, view.layout, name)), .int(view.layout.offset)] + view.layout.strides.map { CLArg.int($0) }
+        }
         let channelsLast = shape[1] > 1 && output.layout.strides[1] == 1
         let outputSize = windows.outputSize(height: x.shape[2], width: x.shape[3])!
-        let source = checked(x.buffer, x.layout, name)
         let global = channelsLast ? [shape[1], shape[3], shape[2] * shape[0]] : [shape[3], shape[2], shape[1] * shape[0]]
         // One group per (C, X) or (X, Y) plane where the kernel and every device's per-axis
         // limit (256 at least) allow it; the driver's choice otherwise.
@@ -64,8 +52,7 @@ extension OpenCLBackend {
         let fits = global[0] <= 256 && global[1] <= 256 && global[0] * global[1] <= program.maxWorkGroupSize
         launcher.launch(program, global: global, local: fits ? [global[0], global[1], 1] : nil,
                         [.int(channelsLast ? 1 : 0)] + geometry(images: x.shape, rows: [x.shape[0], outputSize.height, outputSize.width], windows)
-                            + [.buffer(source), .int(x.layout.offset)] + x.layout.strides.map { CLArg.int($0) }
-                            + middle + [.int(output.layout.offset)] + output.layout.strides.map { CLArg.int($0) })
+                            + operand(x) + (gradient.map(operand) ?? []) + operand(output))
     }
 
     /// c, h, w, oh, ow, then the kernel, stride, padding and dilation (each height, width).
