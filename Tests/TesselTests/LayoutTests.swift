@@ -34,10 +34,10 @@ final class LayoutTests: XCTestCase {
         XCTAssertNil(transposed.reshapedView([12]))
         // ... but its axes can be split or given size-1 axes.
         let split = transposed.reshapedView([2, 2, 3, 1])
-        XCTAssertEqual(split?.strides.prefix(3), [2, 1, 4])
+        XCTAssertEqual(split.map { Array($0.strides.prefix(3)) }, [2, 1, 4])
         // Columns 1, 3, 5 of a [4, 8] matrix: rows and columns cannot merge ...
         let columns = Layout(shape: [4, 3], strides: [8, 2], offset: 1)
-        XCTAssertEqual(columns.reshapedView([4, 3, 1])?.strides.prefix(2), [8, 2])
+        XCTAssertEqual(columns.reshapedView([4, 3, 1]).map { Array($0.strides.prefix(2)) }, [8, 2])
         XCTAssertNil(columns.reshapedView([12]))
         // ... but every other column of a [4, 6] matrix steps evenly through memory: they can.
         XCTAssertEqual(Layout(shape: [4, 3], strides: [6, 2], offset: 1).reshapedView([12])?.strides, [2])

@@ -132,6 +132,45 @@ final class OpVocabularyTests: XCTestCase {
         }
     }
 
+    /// An observer makes every op take the general path; without one, common element-wise ops
+    /// skip its bookkeeping. Both must give the same tensor: values, dtype, shape and strides.
+    func testThePathWithoutBookkeepingGivesWhatTheGeneralPathGives() {
+        struct Silent: OpObserver { func record(_ record: OpRecord) {} }
+        let random: Set<String> = ["rand", "randn", "randint", "randperm", "uniform", "normal", "bernoulli"]
+        // Cases the element-wise path decides on: aliasing in place, broadcasting both ways,
+        // 0-d operands on either side, casts it must leave to the general path, empty tensors.
+        let extra: [Operation] = [
+            ("x += x", { var x = $0.m.clone(); x += x; return x }),
+            ("x += view of x", { var x = $0.m.clone(); x += x.T.T; return x }),
+            ("x -= x[0]", { var x = $0.m.clone(); let row = x[0]; x -= row; return x }),
+            ("column + row", { $0.m[0..., 0..<1] + $0.v }),
+            ("0-d + 0-d", { Tensor(Float(2), device: $0.device) + Tensor(Float(3), device: $0.device) }),
+            ("0-d * matrix", { Tensor(Float(2), device: $0.device) * $0.m }),
+            ("int / int", { $0.ints / $0.ints.abs().maximum(1) }),
+            ("int + float", { $0.ints + $0.m }),
+            ("int relu", { $0.ints.relu() }),
+            ("empty + empty", { $0.m[0..<0] + $0.m[0..<0] }),
+            ("transposed + matrix", { $0.m.T + $0.m.T.contiguous() }),
+            ("in place into a view", { let x = $0.m.clone(); var row = x[1]; row += $0.v; return x + row.sum() }),
+            ("in place int into float", { var x = $0.m.clone(); x += $0.ints; return x }),
+        ]
+        forEachDevice { device in
+            let m = Tensor((0..<12).map { Float($0) / 3 - 1.5 }, device: device).reshape([3, 4])
+            let inputs = Inputs(device: device, m: m, v: Tensor([1, 2, 3, 4] as [Float], device: device),
+                                ints: Tensor((0..<12).map { Int32($0) - 5 }, device: device).reshape([3, 4]),
+                                mask: m .> 0, index: Tensor([[0, 3], [1, 1], [2, 0]] as [[Int32]], device: device))
+            for operation in Self.operations + extra where !random.contains(operation.name) {
+                let direct = operation.run(inputs)
+                let general = Tensor.observingOps(Silent()) { operation.run(inputs) }
+                let label = "[\(device)] \(operation.name)"
+                XCTAssertEqual(direct.dtype, general.dtype, label)
+                XCTAssertEqual(direct.shape, general.shape, label)
+                XCTAssertEqual(direct.strides, general.strides, label)
+                XCTAssertEqual(Dispatch.download(direct), Dispatch.download(general), "\(label): the bits differ")
+            }
+        }
+    }
+
     func testRecordsCarryInputsAndInPlaceFlag() {
         forEachDevice { device in
             let a = Tensor([1, 2] as [Float], device: device), b = Tensor([3, 4] as [Float], device: device)

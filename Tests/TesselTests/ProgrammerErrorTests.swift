@@ -27,6 +27,12 @@ final class ProgrammerErrorTests: XCTestCase {
     static var cases: [Case] {
         let opencl = Device.all.contains(.opencl(0))
         var cases: [Case] = [
+            Case("nine axes", expect: "a tensor has at most 8 axes; shape [1, 1, 1, 1, 1, 1, 1, 1, 1] has 9") {
+                _ = Tensor.zeros([Int](repeating: 1, count: 9), device: .cpu)
+            },
+            Case("nine axes by reshape", expect: "a tensor has at most 8 axes") {
+                _ = Tensor.zeros([2], device: .cpu).reshape([Int](repeating: 1, count: 8) + [2])
+            },
             Case("broadcast", expect: "add: shapes [2] and [3] cannot be broadcast together") {
                 _ = Tensor([1, 2] as [Float], device: .cpu) + Tensor([1, 2, 3] as [Float], device: .cpu)
             },

@@ -191,7 +191,7 @@ enum Gradients {
         case .cos: return -(g * x.sin())
         case .tanh: return g * (1 - output.square())
         case .sigmoid: return g * output * (1 - output)
-        case .relu: return Dispatch.run(.binary(.reluGradient), [g, x])
+        case .relu: return Dispatch.run(.binary(.reluGradient), g, x)
         case .square: return g * x * 2
         case .floor: return g * Float(0) // piecewise constant
         }
@@ -225,7 +225,7 @@ enum Gradients {
             let share = aWins + tie
             return [fitA(g * share), fitB(g * (1 - share))]
         case .reluGradient:
-            return [fitA(Dispatch.run(.binary(.reluGradient), [g, b])), nil]
+            return [fitA(Dispatch.run(.binary(.reluGradient), g, b)), nil]
         case .floorDivide, .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return [nil, nil]
         }

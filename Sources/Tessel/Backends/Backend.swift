@@ -139,7 +139,7 @@ public struct StridedView: @unchecked Sendable {
         self.layout = layout
     }
 
-    public var shape: [Int] { layout.shape }
+    public var shape: Dims { layout.shape }
     public var count: Int { layout.count }
 
     /// The same buffer with another layout.

@@ -23,11 +23,15 @@ public struct MemoryStats: Sendable, Equatable {
 /// block costs ~16k page faults on first touch), and a training step allocates the same sizes
 /// every iteration. Freed blocks therefore go to a pool keyed by size class and are handed out
 /// again; the pool is bounded by `cacheLimitBytes`, beyond which the blocks freed longest ago are
-/// dropped. `Block` releases its memory in its own `deinit`, outside the pool's lock.
+/// dropped, outside the pool's lock: through `release` (a block that is a plain value), or by
+/// its own `deinit` (a block that is an object).
 final class BufferPool<Block: Sendable>: Sendable {
     private struct State {
-        /// Freed blocks by size class, oldest first; each with the tick of its release.
-        var free: [Int: [(block: Block, tick: Int)]] = [:]
+        /// Freed blocks by size class (at `BufferPool.classIndex`), oldest first; each with the
+        /// tick of its release. A flat array, not a dictionary: a dictionary's in-place
+        /// mutation runs through accessor coroutines that allocate their frames, three
+        /// allocations per small op.
+        var free = [[(block: Block, tick: Int)]](repeating: [], count: BufferPool.classCount)
         var tick = 0
         var stats: MemoryStats
         /// The most bytes live blocks may hold (nil: as much as the device gives).
@@ -37,20 +41,26 @@ final class BufferPool<Block: Sendable>: Sendable {
     private let state: Mutex<State>
     private let create: @Sendable (_ bytes: Int) -> Block?
     private let drain: @Sendable () -> Void
+    private let release: @Sendable (Block) -> Void
     private let deviceName: String
 
     /// - Parameters:
     ///   - create: makes a new block of exactly `bytes`, or nil when the device is out of memory.
     ///   - drain: waits until the device has finished with everything queued, so that released
     ///     blocks are really free (OpenCL frees a buffer only after the commands using it ran).
+    ///   - release: frees an evicted block's memory (nothing for a block freed by its deinit).
     init(cacheLimitBytes: Int, deviceName: String, drain: @escaping @Sendable () -> Void = {},
-         create: @escaping @Sendable (_ bytes: Int) -> Block?) {
+         release: @escaping @Sendable (Block) -> Void = { _ in }, create: @escaping @Sendable (_ bytes: Int) -> Block?) {
         self.create = create
         self.drain = drain
+        self.release = release
         self.deviceName = deviceName
         state = Mutex(State(stats: MemoryStats(activeBytes: 0, cachedBytes: 0, peakBytes: 0,
                                                cacheLimitBytes: cacheLimitBytes, deviceAllocations: 0, reuses: 0)))
     }
+
+    /// Frees the cached blocks (the live ones are freed by their buffers, which hold the pool).
+    deinit { trimCache(to: 0) }
 
     var stats: MemoryStats { state.withLock { $0.stats } }
 
@@ -61,6 +71,24 @@ final class BufferPool<Block: Sendable>: Sendable {
         let power = 1 << (Int.bitWidth - 1 - (bytes - 1).leadingZeroBitCount) // largest power of two < bytes
         let step = power / 4
         return (bytes + step - 1) / step * step
+    }
+
+    /// Size classes there are: 256 bytes, then four per power of two up to 2^63.
+    static var classCount: Int { 1 + 4 * (Int.bitWidth - 9) }
+
+    /// The position of size class `bytes` (a `sizeClass` result) among all classes.
+    static func classIndex(_ bytes: Int) -> Int {
+        guard bytes > 256 else { return 0 }
+        let exponent = Int.bitWidth - 1 - (bytes - 1).leadingZeroBitCount // bytes lies in (2^exponent, 2^(exponent+1)]
+        let quarter = (bytes - (1 << exponent)) / (1 << (exponent - 2))     // 1...4
+        return (exponent - 8) * 4 + quarter
+    }
+
+    /// The size class at `index` (the inverse of `classIndex`).
+    static func classSize(_ index: Int) -> Int {
+        guard index > 0 else { return 256 }
+        let exponent = (index - 1) / 4 + 8, quarter = (index - 1) % 4 + 1
+        return (1 << exponent) + quarter * (1 << (exponent - 2))
     }
 
     /// Caps the bytes live blocks may hold (nil lifts the cap): an allocation past it fails as
@@ -114,7 +142,7 @@ final class BufferPool<Block: Sendable>: Sendable {
     private func takeCached(_ state: inout State, _ bytes: Int) -> Block? {
         guard state.activeLimit.map({ state.stats.activeBytes + bytes <= $0 }) ?? true else { return nil }
         // The most recently freed block of the class: likeliest to be warm in caches.
-        guard let entry = state.free[bytes]?.popLast() else { return nil }
+        guard let entry = state.free[BufferPool.classIndex(bytes)].popLast() else { return nil }
         state.stats.cachedBytes -= bytes
         state.stats.activeBytes += bytes
         state.stats.peakBytes = Swift.max(state.stats.peakBytes, state.stats.activeBytes)
@@ -127,28 +155,28 @@ final class BufferPool<Block: Sendable>: Sendable {
         let evicted: [Block] = state.withLock { state in
             state.tick += 1
             state.stats.activeBytes -= bytes
-            state.free[bytes, default: []].append((block, state.tick))
+            state.free[BufferPool.classIndex(bytes)].append((block, state.tick))
             state.stats.cachedBytes += bytes
             return evict(&state, downTo: state.stats.cacheLimitBytes)
         }
-        _ = evicted // released here, outside the lock, when the array goes
+        // Freed here, outside the lock.
+        for block in evicted { release(block) }
     }
 
     /// Drops cached blocks, least recently freed first, until at most `limit` bytes stay cached.
     func trimCache(to limit: Int) {
         let evicted = state.withLock { evict(&$0, downTo: limit) }
-        _ = evicted
+        for block in evicted { release(block) }
     }
 
     private func evict(_ state: inout State, downTo limit: Int) -> [Block] {
         var evicted: [Block] = []
         while state.stats.cachedBytes > limit {
             // The oldest entry overall is the oldest first entry among the classes.
-            guard let (size, _) = state.free.compactMap({ key, list in list.first.map { (key, $0.tick) } })
-                .min(by: { $0.1 < $1.1 }) else { break }
-            evicted.append(state.free[size]!.removeFirst().block)
-            if state.free[size]!.isEmpty { state.free[size] = nil }
-            state.stats.cachedBytes -= size
+            guard let oldest = state.free.indices.filter({ !state.free[$0].isEmpty })
+                .min(by: { state.free[$0][0].tick < state.free[$1][0].tick }) else { break }
+            evicted.append(state.free[oldest].removeFirst().block)
+            state.stats.cachedBytes -= BufferPool.classSize(oldest)
         }
         return evicted
     }

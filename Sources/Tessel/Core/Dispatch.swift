@@ -18,6 +18,10 @@ enum Dispatch {
         let output: Tensor
         // Recording needs an input (or the destination) that requires grad; the cheap test first.
         let records = (inputs.contains(where: { $0.autograd != nil }) || destination?.autograd != nil) && GradMode.isEnabled
+        if !records, observer == nil, (1...2).contains(inputs.count),
+           let output = elementwiseWithoutBookkeeping(op, inputs[0], inputs[inputs.count - 1], into: destination) {
+            return output
+        }
         if records { checkCurrentHistories(op, inputs) }
         // What the tape entry keeps: in place, inputs that alias the destination are copied
         // before the write (the rule may need the old values).
@@ -26,7 +30,7 @@ enum Dispatch {
             if records { recordedInputs = inputsForInPlaceRecording(op, inputs, into: destination) }
             check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
             if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
-                checkFailure("\(op.name): cannot write into \(destination.shape): \(failure)")
+                checkFailure("\(op.name): cannot write into \(destination.layout.shape): \(failure)")
             }
             do throws(TesselError) {
                 try writeInPlace(op, inputs, into: destination, host: host)
@@ -68,7 +72,7 @@ enum Dispatch {
     private static func checkCurrentHistories(_ op: Op, _ inputs: [Tensor]) {
         for input in inputs {
             guard let meta = input.autograd, meta.generation != input.storage.historyGeneration else { continue }
-            checkFailure("\(op.name): an input of shape \(input.shape) was written in place (while recording) through "
+            checkFailure("\(op.name): an input of shape \(input.layout.shape) was written in place (while recording) through "
                          + "another variable sharing its storage, so its history is stale; use the variable that was written")
         }
     }
@@ -82,19 +86,19 @@ enum Dispatch {
     private static func inputsForInPlaceRecording(_ op: Op, _ inputs: [Tensor], into destination: Tensor) -> [Tensor] {
         if let meta = destination.autograd {
             guard let node = meta.node else {
-                checkFailure("\(op.name): an in-place write into a leaf that requires grad (shape \(destination.shape)) is not "
+                checkFailure("\(op.name): an in-place write into a leaf that requires grad (shape \(destination.layout.shape)) is not "
                              + "differentiable; update parameters inside Tensor.withoutGrad { }")
             }
             // A view (even of the whole storage) shares its base's storage: only the view's
             // variable would get the new history (and a view of a leaf would overwrite it).
-            check(!node.op.isView, "\(op.name): an in-place write into a view (shape \(destination.shape), made by "
+            check(!node.op.isView, "\(op.name): an in-place write into a view (shape \(destination.layout.shape), made by "
                   + "\(node.op.name)) of a tensor that requires grad is not supported while recording; write into the "
                   + "tensor itself, or build the result out of place (cat, where, pad)")
         }
         check(!op.gradientReadsOutput, "\(op.name): has no in-place form while recording (its gradient reads its output)")
         let layout = destination.layout
         check(layout.offset == 0 && layout.count == destination.storage.elementCount && layout.hasNoSelfOverlap,
-              "\(op.name): an in-place write into a view (shape \(destination.shape)) of a larger tensor while recording "
+              "\(op.name): an in-place write into a view (shape \(destination.layout.shape)) of a larger tensor while recording "
               + "gradients is not supported: the base tensor would keep its old history; build the result out of place "
               + "(cat, where, pad) or write it before any input requires grad")
         return inputs.map { $0.storage === destination.storage ? $0.clone() : $0 }
@@ -176,7 +180,7 @@ enum Dispatch {
             let x = inputs[0]
             let layout = Layout(shape: shape, strides: strides, offset: offset)
             check(layout.fits(in: x.storage.buffer.count),
-                  "asStrided: \(layout) reaches outside the storage of \(x.storage.buffer.count) elements under \(x.shape)")
+                  "asStrided: \(layout) reaches outside the storage of \(x.storage.buffer.count) elements under \(x.layout.shape)")
             return x.viewing(layout)
 
         case .contiguous:
@@ -184,7 +188,7 @@ enum Dispatch {
         case .transfer(let device):
             let x = inputs[0]
             let backend = creation ?? device.resolvedBackend
-            let output = try empty(x.shape, dtype: x.dtype, on: backend)
+            let output = try empty(x.layout.shape, dtype: x.dtype, on: backend)
             // Through host memory; placeholders (after a failure) have nothing to move.
             if x.storage.failure == nil { download(x).withUnsafeBytes { backend.write($0, to: output.storage.buffer) } }
             return output
@@ -222,19 +226,19 @@ enum Dispatch {
         case .warpAffine:
             let images = try contiguous(inputs[0])
             let parameters = try contiguous(inputs[1])
-            let output = try empty(images.shape, dtype: .float32, on: images.storage.backend)
+            let output = try empty(images.layout.shape, dtype: .float32, on: images.storage.backend)
             if output.count > 0 { images.storage.backend.warpAffine(images.view, parameters: parameters.view, into: output.view) }
             return output
         case .unfold(let windows, let channelsLast):
             let x = try kernelReady(inputs[0])
-            let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-            guard let size = windows.outputSize(height: h, width: w) else { checkFailure("unfold: the windows do not fit \(x.shape)") }
+            let (n, c, h, w) = (x.layout.shape[0], x.layout.shape[1], x.layout.shape[2], x.layout.shape[3])
+            guard let size = windows.outputSize(height: h, width: w) else { checkFailure("unfold: the windows do not fit \(x.layout.shape)") }
             let output = try empty([n, size.height, size.width, c * windows.kernelCount], dtype: .float32, on: x.storage.backend)
             if output.count > 0 { x.storage.backend.unfold(x.view, windows, channelsLast: channelsLast, into: output.view) }
             return output
         case .fold(let windows, let height, let width, let channelsLast):
             let columns = try contiguous(inputs[0])
-            let shape = [columns.shape[0], columns.shape[3] / windows.kernelCount, height, width]
+            let shape = [columns.layout.shape[0], columns.layout.shape[3] / windows.kernelCount, height, width]
             // Channels-last memory, the order the GEMMs around it use: a convolution's or a
             // pool's input gradient then reaches the next GEMM (rows of channels) as a view.
             let output = try empty(shape, dtype: .float32, on: columns.storage.backend, memoryOrder: [0, 2, 3, 1])
@@ -242,12 +246,12 @@ enum Dispatch {
             return output
         case .windowArgmax(let windows), .windowMax(let windows):
             let x = try kernelReady(inputs[0])
-            guard let size = windows.outputSize(height: x.shape[2], width: x.shape[3]) else {
-                checkFailure("\(op.name): the windows do not fit \(x.shape)")
+            guard let size = windows.outputSize(height: x.layout.shape[2], width: x.layout.shape[3]) else {
+                checkFailure("\(op.name): the windows do not fit \(x.layout.shape)")
             }
             let positions = op == .windowArgmax(windows)
             // In the images' memory order (channels-last images give channels-last results).
-            let output = try empty([x.shape[0], x.shape[1], size.height, size.width], dtype: positions ? .int32 : .float32,
+            let output = try empty([x.layout.shape[0], x.layout.shape[1], size.height, size.width], dtype: positions ? .int32 : .float32,
                                    on: x.storage.backend, memoryOrder: x.layout.denseAxisOrder)
             if output.count > 0 {
                 if positions {
@@ -262,7 +266,7 @@ enum Dispatch {
             // In the images' memory order when each image is one block of it (channels-last
             // images give a channels-last gradient, which the convolution before reads as rows).
             let order = x.layout.denseAxisOrder.flatMap { $0.first == 0 ? $0 : nil }
-            let output = try empty(x.shape, dtype: .float32, on: x.storage.backend, memoryOrder: order)
+            let output = try empty(x.layout.shape, dtype: .float32, on: x.storage.backend, memoryOrder: order)
             if output.count > 0 { x.storage.backend.windowMaxGradient(x.view, gradient.view, windows, into: output.view) }
             return output
         }
@@ -289,8 +293,8 @@ enum Dispatch {
         // other positions, so it always goes through a fresh result (it may read its destination).
         case .full, .cast, .unary, .binary, .select, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs, destination: destination)
-            check(shape == destination.shape,
-                  "\(op.name): the result's shape \(shape) does not match the destination's \(destination.shape)")
+            check(shape == destination.layout.shape,
+                  "\(op.name): the result's shape \(shape) does not match the destination's \(destination.layout.shape)")
             check(dtype == destination.dtype || (destination.dtype == .float32 && dtype != .bool) || op == .assign,
                   "\(op.name): a \(dtype) result cannot be written into a \(destination.dtype) tensor")
             direct = dtype == destination.dtype
@@ -304,37 +308,37 @@ enum Dispatch {
         }
         var result = try execute(op, inputs, host: host)
         if result.dtype != destination.dtype { result = try execute(.cast(destination.dtype), [result], host: nil) }
-        check(result.shape == destination.shape || Layout.canBroadcast(result.shape, to: destination.shape),
-              "\(op.name): the result's shape \(result.shape) does not match the destination's \(destination.shape)")
-        try copy(result.view.with(result.layout.broadcast(to: destination.shape, op: op.name)), into: destination)
+        check(result.layout.shape == destination.layout.shape || Layout.canBroadcast(result.layout.shape, to: destination.layout.shape),
+              "\(op.name): the result's shape \(result.layout.shape) does not match the destination's \(destination.layout.shape)")
+        try copy(result.view.with(result.layout.broadcast(to: destination.layout.shape, op: op.name)), into: destination)
     }
 
     // MARK: Element-wise family
 
     /// Shape and dtype of an element-wise op's result (an `assign` takes the destination's).
-    private static func elementwiseResult(_ op: Op, _ inputs: [Tensor], destination: Tensor? = nil) -> ([Int], DType) {
+    private static func elementwiseResult(_ op: Op, _ inputs: [Tensor], destination: Tensor? = nil) -> (Dims, DType) {
         switch op {
-        case .full(let shape, let dtype, _, _): return (shape, dtype)
-        case .cast(let dtype): return (inputs[0].shape, dtype)
+        case .full(let shape, let dtype, _, _): return (Dims(shape), dtype)
+        case .cast(let dtype): return (inputs[0].layout.shape, dtype)
         case .assign:
-            let target = destination?.shape ?? inputs[0].shape
-            check(Layout.canBroadcast(inputs[0].shape, to: target),
-                  "copy: source shape \(inputs[0].shape) cannot be broadcast to the destination's \(target)")
+            let target = destination?.layout.shape ?? inputs[0].layout.shape
+            check(Layout.canBroadcast(inputs[0].layout.shape, to: target),
+                  "copy: source shape \(inputs[0].layout.shape) cannot be broadcast to the destination's \(target)")
             return (target, destination?.dtype ?? inputs[0].dtype)
-        case .unary: return (inputs[0].shape, inputs[0].dtype)
+        case .unary: return (inputs[0].layout.shape, inputs[0].dtype)
         case .binary(let binary):
             sameDevice(binary.rawValue, inputs[0], inputs[1])
-            let shape = Layout.broadcastShape(inputs[0].shape, inputs[1].shape, op: binary.rawValue)
+            let shape = Layout.broadcastShape(inputs[0].layout.shape, inputs[1].layout.shape, op: binary.rawValue)
             return (shape, binary.isComparison ? .bool : binary.resultType(inputs[0].dtype, inputs[1].dtype))
         case .select:
             sameDevice("where", inputs[0], inputs[1])
             sameDevice("where", inputs[1], inputs[2])
-            let shape = Layout.broadcastShape(Layout.broadcastShape(inputs[0].shape, inputs[1].shape, op: "where"),
-                                              inputs[2].shape, op: "where")
+            let shape = Layout.broadcastShape(Layout.broadcastShape(inputs[0].layout.shape, inputs[1].layout.shape, op: "where"),
+                                              inputs[2].layout.shape, op: "where")
             return (shape, selectType(inputs[1].dtype, inputs[2].dtype))
         case .gather:
             sameDevice("gather", inputs[0], inputs[1])
-            return (inputs[1].shape, inputs[0].dtype)
+            return (inputs[1].layout.shape, inputs[0].dtype)
         default:
             checkFailure("\(op.name) is not element-wise")
         }
@@ -350,11 +354,11 @@ enum Dispatch {
     private static func writeElementwise(_ op: Op, _ inputs: [Tensor], into output: Tensor) throws(TesselError) {
         guard output.count > 0 else { return }
         let backend = output.storage.backend
-        let shape = output.shape
+        let shape = output.layout.shape
         /// An input as the kernel sees it: broadcast to the output's shape, converted to `dtype`.
         func operand(_ x: Tensor, _ dtype: DType, _ name: String) throws(TesselError) -> StridedView {
-            let converted = x.dtype == dtype ? x : try execute(.cast(dtype), [x], host: nil)
-            if converted.shape == shape { return converted.view }
+            if x.dtype == dtype { return StridedView(buffer: x.storage.buffer, dtype: dtype, layout: x.layout.broadcast(to: shape, op: name)) }
+            let converted = try execute(.cast(dtype), [x], host: nil)
             return converted.view.with(converted.layout.broadcast(to: shape, op: name))
         }
         switch op {
@@ -391,18 +395,23 @@ enum Dispatch {
 
     /// Reduces `axes` (normalised, sorted, unique) of `x`; the result drops those axes.
     private static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) throws(TesselError) -> Tensor {
-        let kept = (0..<x.rank).filter { !axes.contains($0) }
-        let outputShape = kept.map { x.shape[$0] }
+        // The kept axes first, then the reduced ones: the order the backend reads.
+        var order = Dims(), outputShape = Dims()
+        for axis in 0..<x.rank where !axes.contains(axis) {
+            order.append(axis)
+            outputShape.append(x.layout.shape[axis])
+        }
+        for axis in axes { order.append(axis) }
         // A sum of a mask counts: bool (stored as int32 0/1) sums as int32, as in NumPy.
         let inputType = op == .sum && x.dtype == .bool ? DType.int32 : x.dtype
         let output = try empty(outputShape, dtype: op.isArg ? .int32 : inputType, on: x.storage.backend)
         if output.count > 0 {
-            check(axes.allSatisfy { x.shape[$0] > 0 } || op == .sum,
-                  "\(op.rawValue): cannot reduce over an empty axis of shape \(x.shape)")
-            check(!op.isArg || axes.map { x.shape[$0] }.reduce(1, *) <= Int(Int32.max),
-                  "\(op.rawValue): \(axes.map { x.shape[$0] }.reduce(1, *)) reduced elements of shape \(x.shape) exceed the int32 index it returns")
+            check(axes.allSatisfy { x.layout.shape[$0] > 0 } || op == .sum,
+                  "\(op.rawValue): cannot reduce over an empty axis of shape \(x.layout.shape)")
+            check(!op.isArg || axes.map { x.layout.shape[$0] }.reduce(1, *) <= Int(Int32.max),
+                  "\(op.rawValue): \(axes.map { x.layout.shape[$0] }.reduce(1, *)) reduced elements of shape \(x.layout.shape) exceed the int32 index it returns")
             let source = try kernelReady(x)
-            let input = StridedView(buffer: source.storage.buffer, dtype: inputType, layout: source.layout.permuted(kept + axes))
+            let input = StridedView(buffer: source.storage.buffer, dtype: inputType, layout: source.layout.permuted(order))
             x.storage.backend.reduce(op, input, reducedRank: axes.count, into: output.storage.buffer)
         }
         return output
@@ -417,7 +426,7 @@ enum Dispatch {
         let layout = x.rank == 0 ? Layout(shape: [1], strides: [1], offset: source.offset) : source.layout
         let order = (0..<rank).filter { $0 != axis } + [axis]
         let input = source.view.with(layout.permuted(order))
-        let output = try empty(input.shape, dtype: .float32, on: x.storage.backend)
+        let output = try empty(input.layout.shape, dtype: .float32, on: x.storage.backend)
         if output.count > 0 { x.storage.backend.softmax(input, log: log, into: output.storage.buffer) }
         if x.rank == 0 { return output.viewing(Layout(contiguous: [])) }
         var inverse = [Int](repeating: 0, count: rank)
@@ -430,14 +439,14 @@ enum Dispatch {
     /// is broadcast into the output first and the GEMM adds its product to it.
     private static func matmul(_ a: Tensor, _ b: Tensor, bias: Tensor?) throws(TesselError) -> Tensor {
         sameDevice("matmul", a, b)
-        check(a.rank >= 1 && b.rank >= 1, "matmul: operands need at least one axis, got \(a.shape) and \(b.shape)")
+        check(a.rank >= 1 && b.rank >= 1, "matmul: operands need at least one axis, got \(a.layout.shape) and \(b.layout.shape)")
         check(a.dtype == .float32 && b.dtype == .float32, "matmul: needs float32 operands, got \(a.dtype) and \(b.dtype)")
         let left = try kernelReady(a), right = try kernelReady(b)
         var la = left.layout, lb = right.layout
         if a.rank == 1 { la = Layout(shape: [1] + la.shape, strides: [0] + la.strides, offset: la.offset) }
         if b.rank == 1 { lb = Layout(shape: lb.shape + [1], strides: lb.strides + [0], offset: lb.offset) }
         let m = la.shape[la.rank - 2], k = la.shape[la.rank - 1], n = lb.shape[lb.rank - 1]
-        check(lb.shape[lb.rank - 2] == k, "matmul: shapes \(a.shape) and \(b.shape) do not chain (\(k) vs \(lb.shape[lb.rank - 2]))")
+        check(lb.shape[lb.rank - 2] == k, "matmul: shapes \(a.layout.shape) and \(b.layout.shape) do not chain (\(k) vs \(lb.shape[lb.rank - 2]))")
         let batchShape = Layout.broadcastShape(Array(la.shape.dropLast(2)), Array(lb.shape.dropLast(2)), op: "matmul")
         let batch = batchShape.reduce(1, *)
         let output = try empty([batch, m, n], dtype: .float32, on: a.storage.backend)
@@ -446,9 +455,9 @@ enum Dispatch {
         if let bias {
             sameDevice("addmm", bias, a)
             check(bias.dtype == .float32, "addmm: needs a float32 bias, got \(bias.dtype)")
-            check(Layout.canBroadcast(bias.shape, to: result.shape),
-                  "addmm: bias \(bias.shape) does not broadcast to the product's shape \(result.shape)")
-            if output.count > 0 { try copy(bias.view.with(bias.layout.broadcast(to: result.shape, op: "addmm")), into: result) }
+            check(Layout.canBroadcast(bias.layout.shape, to: result.layout.shape),
+                  "addmm: bias \(bias.layout.shape) does not broadcast to the product's shape \(result.layout.shape)")
+            if output.count > 0 { try copy(bias.view.with(bias.layout.broadcast(to: result.layout.shape, op: "addmm")), into: result) }
         }
         if output.count > 0 {
             a.storage.backend.matmul(try batched(left, la, batchShape + [m, k], batch: batch),
@@ -472,7 +481,7 @@ enum Dispatch {
     /// of a fresh output of `x`'s shape, so the output comes back in `x`'s own axis order.
     private static func alongLastAxis(_ x: Tensor, axis: Int, dtype: DType,
                                       _ launch: (any Backend, StridedView, StridedView) -> Void) throws(TesselError) -> Tensor {
-        let output = try empty(x.shape, dtype: dtype, on: x.storage.backend)
+        let output = try empty(x.layout.shape, dtype: dtype, on: x.storage.backend)
         guard x.count > 0 else { return output }
         let source = try kernelReady(x)
         let order = x.rank == 0 ? [] : (0..<x.rank).filter { $0 != axis } + [axis]
@@ -483,19 +492,19 @@ enum Dispatch {
     /// `x` padded by `widths` (before and after each axis): the new elements filled with a
     /// constant, or taken from `x` itself (reflect, replicate) through one gather per axis.
     private static func pad(_ x: Tensor, widths: [Int], mode: PadMode) throws(TesselError) -> Tensor {
-        let shape = x.shape.indices.map { x.shape[$0] + widths[2 * $0] + widths[2 * $0 + 1] }
+        let shape = x.layout.shape.indices.map { x.layout.shape[$0] + widths[2 * $0] + widths[2 * $0 + 1] }
         if case .constant(let value) = mode {
             let output = try execute(.full(shape: shape, dtype: x.dtype, bits: Tensor.storedBits(value, x.dtype, op: "pad"),
                                        device: x.device), [], host: nil, creation: x.storage.backend)
             var window = output.layout
-            window.shape = x.shape
-            window.offset = x.shape.indices.reduce(0) { $0 + widths[2 * $1] * output.strides[$1] }
+            window.shape = x.layout.shape
+            window.offset = x.layout.shape.indices.reduce(0) { $0 + widths[2 * $1] * output.layout.strides[$1] }
             if x.count > 0 { try copy(x.view, into: output.viewing(window)) }
             return output
         }
         var result = x
-        for axis in x.shape.indices where widths[2 * axis] > 0 || widths[2 * axis + 1] > 0 {
-            let positions = PadMode.sourcePositions(mode, size: x.shape[axis], before: widths[2 * axis], padded: shape[axis])
+        for axis in x.layout.shape.indices where widths[2 * axis] > 0 || widths[2 * axis + 1] > 0 {
+            let positions = PadMode.sourcePositions(mode, size: x.layout.shape[axis], before: widths[2 * axis], padded: shape[axis])
             let made = positions.withUnsafeBytes { bytes in
                 Result { () throws(TesselError) -> Tensor in
                     try execute(.fromHost(shape: [positions.count], dtype: .int32, device: x.device), [], host: bytes,
@@ -505,7 +514,7 @@ enum Dispatch {
             let index = try made.get()
             var spread = [Int](repeating: 1, count: x.rank)
             spread[axis] = positions.count
-            var target = result.shape
+            var target = result.layout.shape
             target[axis] = positions.count
             let expanded = index.viewing(Layout(contiguous: spread).broadcast(to: target, op: "pad"))
             result = try execute(.gather(axis: axis), [result, expanded], host: nil)
@@ -516,14 +525,14 @@ enum Dispatch {
     /// `inputs` joined along `axis` (validated by the tensor layer).
     private static func concatenate(_ inputs: [Tensor], axis: Int) throws(TesselError) -> Tensor {
         let first = inputs[0]
-        var shape = first.shape
+        var shape = first.layout.shape
         shape[axis] = inputs.map { $0.shape[axis] }.reduce(0, +)
         let output = try empty(shape, dtype: first.dtype, on: first.storage.backend)
         var start = 0
         for t in inputs {
             var region = output.layout
             region.shape[axis] = t.shape[axis]
-            region.offset = start * output.strides[axis]
+            region.offset = start * output.layout.strides[axis]
             if t.count > 0 { try copy(t.view, into: output.viewing(region)) }
             start += t.shape[axis]
         }
@@ -537,7 +546,7 @@ enum Dispatch {
         guard index.count > 0 else { return }
         let values = source.dtype == output.dtype ? source : try execute(.cast(output.dtype), [source], host: nil)
         // The source is read over the index's shape (it may be larger, as in PyTorch).
-        let window = values.layout.window(index.shape)
+        let window = values.layout.window(index.layout.shape)
         output.storage.backend.scatterAdd(into: output.view, axis: axis, index: index.view, source: values.view.with(window))
     }
 
@@ -548,15 +557,19 @@ enum Dispatch {
     /// input's shape, and two arrays per op were a good part of a small op's cost).
     static func empty(_ shape: [Int], dtype: DType, on backend: any Backend, like: [Tensor] = [],
                       memoryOrder: [Int]? = nil) throws(TesselError) -> Tensor {
-        var layout = like.first(where: { $0.shape == shape && $0.offset == 0 && $0.layout.isRowMajorDense })
-            .map { Layout(shape: $0.shape, strides: $0.strides, offset: 0) } ?? Layout(contiguous: shape)
-        if let order = memoryOrder ?? (like.contains(where: { $0.shape == shape && $0.layout.isContiguous }) ? nil
-                                        : like.lazy.compactMap({ $0.shape == shape ? $0.layout.denseAxisOrder : nil }).first) {
+        try empty(Dims(shape), dtype: dtype, on: backend, like: like, memoryOrder: memoryOrder)
+    }
+
+    static func empty(_ shape: Dims, dtype: DType, on backend: any Backend, like: [Tensor] = [],
+                      memoryOrder: [Int]? = nil) throws(TesselError) -> Tensor {
+        var layout = Layout(contiguous: shape)
+        if let order = memoryOrder ?? (like.contains(where: { $0.layout.shape == shape && $0.layout.isContiguous }) ? nil
+                                        : like.lazy.compactMap({ $0.layout.shape == shape ? $0.layout.denseAxisOrder : nil }).first) {
             // Keep an operand's memory order (as PyTorch keeps channels-last): the kernel then
             // walks every operand in one run, and later views of the result (the permutation
             // back) stay free.
-            let dense = Layout(contiguous: order.map { shape[$0] })
-            var strides = [Int](repeating: 0, count: shape.count)
+            let dense = Layout(contiguous: Dims(order.map { shape[$0] }))
+            var strides = Dims(repeating: 0, count: shape.count)
             for (position, axis) in order.enumerated() { strides[axis] = dense.strides[position] }
             layout = Layout(shape: shape, strides: strides, offset: 0)
         }
@@ -569,7 +582,7 @@ enum Dispatch {
 
     /// A contiguous copy of `x` on the same device.
     private static func copy(_ x: Tensor) throws(TesselError) -> Tensor {
-        let output = try empty(x.shape, dtype: x.dtype, on: x.storage.backend)
+        let output = try empty(x.layout.shape, dtype: x.dtype, on: x.storage.backend)
         if x.count > 0 { try copy(x.view, into: output) }
         return output
     }
@@ -581,7 +594,7 @@ enum Dispatch {
             && source.layout.overlaps(destination.layout) {
             // An overlapping move (x[1...] = x[..<n-1]): through a temporary, so no element is
             // read after it was overwritten.
-            let staged = try empty(destination.shape, dtype: destination.dtype, on: destination.storage.backend)
+            let staged = try empty(destination.layout.shape, dtype: destination.dtype, on: destination.storage.backend)
             destination.storage.backend.copy(source, to: staged.view)
             destination.storage.backend.copy(staged.view, to: destination.view)
             return
@@ -597,19 +610,19 @@ enum Dispatch {
     /// `x` itself, or a contiguous copy when it has reversed (negative-stride) axes: only the
     /// element-wise kernels walk those.
     private static func kernelReady(_ x: Tensor) throws(TesselError) -> Tensor {
-        x.strides.allSatisfy({ $0 >= 0 }) ? x : try copy(x)
+        x.layout.strides.allSatisfy({ $0 >= 0 }) ? x : try copy(x)
     }
 
     /// The elements of `x` in row-major order into `bytes` (waits for the device). A read, not
     /// an op: nothing is recorded.
     static func download(_ x: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
-        check(bytes.count == x.count * 4, "download: \(bytes.count) bytes for shape \(x.shape)")
-        if let failure = x.storage.failure { checkFailure("reading \(x.shape): \(failure)") }
+        check(bytes.count == x.count * 4, "download: \(bytes.count) bytes for shape \(x.layout.shape)")
+        if let failure = x.storage.failure { checkFailure("reading \(x.layout.shape): \(failure)") }
         do throws(TesselError) {
             let source = x.isContiguous && x.offset == 0 ? x : try copy(x)
             source.storage.backend.read(source.storage.buffer, into: bytes)
         } catch {
-            checkFailure("reading \(x.shape): \(error)")
+            checkFailure("reading \(x.layout.shape): \(error)")
         }
     }
 

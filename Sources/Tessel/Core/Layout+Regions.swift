@@ -122,14 +122,14 @@ extension Layout {
     }
 
     /// The leading `shape` positions of each axis (same strides and offset).
-    func window(_ target: [Int]) -> Layout {
+    func window(_ target: Dims) -> Layout {
         check(target.count == rank && zip(target, shape).allSatisfy { $0 <= $1 },
               "window: \(target) does not fit inside \(shape)")
         return Layout(shape: target, strides: strides, offset: offset)
     }
 
     /// True when `shape` broadcasts to `target` by NumPy's rules.
-    static func canBroadcast(_ shape: [Int], to target: [Int]) -> Bool {
+    static func canBroadcast<A: Collection<Int>, B: Collection<Int>>(_ shape: A, to target: B) -> Bool where A.Index == Int, B.Index == Int {
         guard shape.count <= target.count else { return false }
         let lead = target.count - shape.count
         return shape.indices.allSatisfy { shape[$0] == target[lead + $0] || shape[$0] == 1 }
@@ -139,7 +139,7 @@ extension Layout {
 extension Layout {
     /// The number of elements of `shape`, or a stop naming `op` when an axis is negative or the
     /// count overflows.
-    static func elementCount(_ shape: [Int], op: String) -> Int {
+    static func elementCount<Shape: Collection<Int>>(_ shape: Shape, op: String) -> Int {
         var total = 1
         for size in shape {
             check(size >= 0, "\(op): negative axis size in shape \(shape)")

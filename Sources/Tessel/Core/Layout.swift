@@ -2,30 +2,34 @@
 ///
 /// A stride of 0 repeats an element: that is how broadcasting works without copying.
 public struct Layout: Equatable, Sendable, CustomStringConvertible {
-    public var shape: [Int]
-    public var strides: [Int]
+    public var shape: Dims
+    public var strides: Dims
     public var offset: Int
 
     /// A row-major, densely packed layout.
-    public init(contiguous shape: [Int], offset: Int = 0) {
+    public init(contiguous shape: Dims, offset: Int = 0) {
         self.shape = shape
         self.strides = Layout.rowMajorStrides(shape)
         self.offset = offset
     }
 
-    public init(shape: [Int], strides: [Int], offset: Int) {
+    public init(contiguous shape: [Int], offset: Int = 0) { self.init(contiguous: Dims(shape), offset: offset) }
+
+    public init(shape: Dims, strides: Dims, offset: Int) {
         check(shape.count == strides.count, "Layout: shape \(shape) and strides \(strides) differ in rank")
         self.shape = shape
         self.strides = strides
         self.offset = offset
     }
 
+    public init(shape: [Int], strides: [Int], offset: Int) { self.init(shape: Dims(shape), strides: Dims(strides), offset: offset) }
+
     public var rank: Int { shape.count }
-    public var count: Int { shape.reduce(1, *) }
+    public var count: Int { shape.product }
     public var description: String { "Layout(shape: \(shape), strides: \(strides), offset: \(offset))" }
 
-    static func rowMajorStrides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
+    static func rowMajorStrides(_ shape: Dims) -> Dims {
+        var strides = Dims(repeating: 1, count: shape.count)
         var running = 1
         for axis in shape.indices.reversed() {
             strides[axis] = running
@@ -77,51 +81,65 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     ///
     /// Kernels iterate over the collapsed form: a contiguous tensor of any rank becomes rank 1,
     /// and a broadcast row vector over a matrix stays rank 2. The result always has rank >= 1.
-    func collapsed() -> Layout { Layout.collapse([self])[0] }
+    func collapsed() -> Layout { CollapsedLayouts([self]).layout(0) }
 
     /// Collapses several same-shape layouts together, merging an axis pair only where every
     /// layout allows it, so the views stay element-for-element aligned.
     static func collapse(_ layouts: [Layout]) -> [Layout] {
         let together = CollapsedLayouts(layouts)
-        let rank = together.shape.count
-        return layouts.indices.map { k in
-            Layout(shape: together.shape, strides: (0..<rank).map { together.stride(k, $0) }, offset: together.offsets[k])
-        }
+        return layouts.indices.map { together.layout($0) }
     }
 
     /// The view with `shape` reached by broadcasting (NumPy rules), using stride 0 for new axes.
-    func broadcast(to target: [Int], op: String) -> Layout {
-        check(target.count >= rank, "\(op): cannot broadcast shape \(shape) to \(target)")
+    func broadcast(to target: Dims, op: @autoclosure () -> String) -> Layout {
+        if shape == target { return self }
+        check(target.count >= rank, "\(op()): cannot broadcast shape \(shape) to \(target)")
         let lead = target.count - rank
-        var strides = [Int](repeating: 0, count: target.count)
+        var strides = Dims(repeating: 0, count: target.count)
         for axis in 0..<rank {
             if shape[axis] == target[lead + axis] {
                 strides[lead + axis] = self.strides[axis]
             } else {
-                check(shape[axis] == 1, "\(op): cannot broadcast shape \(shape) to \(target)")
+                check(shape[axis] == 1, "\(op()): cannot broadcast shape \(shape) to \(target)")
             }
         }
         return Layout(shape: target, strides: strides, offset: offset)
     }
 
+    func broadcast(to target: [Int], op: @autoclosure () -> String) -> Layout { broadcast(to: Dims(target), op: op()) }
+
     /// The shape two operands broadcast to, or a stop naming the op and both shapes.
-    static func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+    static func broadcastShape(_ a: Dims, _ b: Dims, op: @autoclosure () -> String) -> Dims {
+        guard let shape = broadcastShape(a, b) else { checkFailure("\(op()): shapes \(a) and \(b) cannot be broadcast together") }
+        return shape
+    }
+
+    /// The shape two operands broadcast to (NumPy rules), or nil when they cannot.
+    static func broadcastShape(_ a: Dims, _ b: Dims) -> Dims? {
         if a == b { return a }
         let rank = Swift.max(a.count, b.count)
-        var result = [Int](repeating: 1, count: rank)
+        var result = Dims(repeating: 1, count: rank)
         for i in 0..<rank {
             let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
             let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-            check(da == db || da == 1 || db == 1,
-                         "\(op): shapes \(a) and \(b) cannot be broadcast together")
+            guard da == db || da == 1 || db == 1 else { return nil }
             result[i] = da == 1 ? db : da
         }
         return result
     }
 
+    static func broadcastShape(_ a: [Int], _ b: [Int], op: @autoclosure () -> String) -> [Int] {
+        Array(broadcastShape(Dims(a), Dims(b), op: op()))
+    }
+
     /// Reorders the axes.
-    func permuted(_ order: [Int]) -> Layout {
-        Layout(shape: order.map { shape[$0] }, strides: order.map { strides[$0] }, offset: offset)
+    func permuted<Order: Collection<Int>>(_ order: Order) -> Layout {
+        var result = Layout(shape: Dims(), strides: Dims(), offset: offset)
+        for axis in order {
+            result.shape.append(shape[axis])
+            result.strides.append(strides[axis])
+        }
+        return result
     }
 
     /// The same elements seen with a new shape, without copying, when the strides allow it.
@@ -154,46 +172,49 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Several same-shape layouts collapsed together (see `Layout.collapse`), kept as three flat
-/// arrays: the CPU run walker takes this form directly, since small ops spend much of their
-/// time here and a stride array per operand cost an allocation each.
+/// Several same-shape layouts collapsed together (see `Layout.collapse`), held inline (no
+/// heap array): the CPU run walker takes this form directly, since small ops spend much of
+/// their time here.
 struct CollapsedLayouts {
+    /// The most operands collapsed together (a `where`: condition, two sides and the output).
+    static let maxOperands = 4
+
     /// The collapsed shape (rank >= 1).
-    let shape: [Int]
-    /// Operand k's stride along axis a at `strides[k * pitch + a]`.
-    private let strides: [Int]
-    private let pitch: Int
+    private(set) var shape = Dims()
+    /// Each operand's strides along the collapsed axes.
+    private var strides = InlineArray<4, Dims>(repeating: Dims())
     /// Each operand's element offset.
-    let offsets: [Int]
+    private(set) var offsets = InlineArray<4, Int>(repeating: 0)
+    let operandCount: Int
 
     init(_ layouts: [Layout]) {
         let source = layouts[0].shape
-        for layout in layouts { check(layout.shape == source, "collapse: shapes \(source) and \(layout.shape) differ") }
-        let operands = layouts.count, pitch = Swift.max(source.count, 1)
-        var shape: [Int] = []
-        shape.reserveCapacity(pitch)
-        var table = [Int](repeating: 0, count: operands * pitch)
+        operandCount = layouts.count
+        check(operandCount <= CollapsedLayouts.maxOperands, "collapse: \(operandCount) operands, at most \(CollapsedLayouts.maxOperands)")
+        for k in 0..<operandCount {
+            check(layouts[k].shape == source, "collapse: shapes \(source) and \(layouts[k].shape) differ")
+            offsets[k] = layouts[k].offset
+        }
         for axis in source.indices where source[axis] != 1 {
             let size = source[axis]
             if let last = shape.indices.last,
-               (0..<operands).allSatisfy({ table[$0 * pitch + last] == layouts[$0].strides[axis] * size }) {
+               (0..<operandCount).allSatisfy({ strides[$0][last] == layouts[$0].strides[axis] * size }) {
                 shape[last] *= size
-                for k in 0..<operands { table[k * pitch + last] = layouts[k].strides[axis] }
+                for k in 0..<operandCount { strides[k][last] = layouts[k].strides[axis] }
             } else {
-                for k in 0..<operands { table[k * pitch + shape.count] = layouts[k].strides[axis] }
                 shape.append(size)
+                for k in 0..<operandCount { strides[k].append(layouts[k].strides[axis]) }
             }
         }
         if shape.isEmpty {
-            shape = [1]
-            for k in 0..<operands { table[k * pitch] = 1 }
+            shape.append(1)
+            for k in 0..<operandCount { strides[k].append(1) }
         }
-        self.shape = shape
-        self.pitch = pitch
-        strides = table
-        offsets = layouts.map(\.offset)
     }
 
     /// Operand `operand`'s stride along collapsed axis `axis`.
-    @inline(__always) func stride(_ operand: Int, _ axis: Int) -> Int { strides[operand * pitch + axis] }
+    @inline(__always) func stride(_ operand: Int, _ axis: Int) -> Int { strides[operand][axis] }
+
+    /// Operand `operand`'s collapsed layout.
+    func layout(_ operand: Int) -> Layout { Layout(shape: shape, strides: strides[operand], offset: offsets[operand]) }
 }

@@ -6,11 +6,11 @@
 // PyTorch treats Python scalars).
 
 extension Tensor {
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.add), [lhs, rhs]) }
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.sub), [lhs, rhs]) }
-    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.mul), [lhs, rhs]) }
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.add), lhs, rhs) }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.sub), lhs, rhs) }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.mul), lhs, rhs) }
     /// True division: the result is float32 whatever the operands (`floorDivide` keeps int32).
-    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.div), [lhs, rhs]) }
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.div), lhs, rhs) }
     public static prefix func - (x: Tensor) -> Tensor { x.neg() }
 
     public static func + <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs + lhs.scalar(rhs) }
@@ -54,11 +54,11 @@ extension Tensor {
 
     /// Integer ops (`neg`, `abs`, `relu`, `square`) on a bool tensor run on it as int32.
     private func unary(_ op: UnaryOp) -> Tensor {
-        Dispatch.run(.unary(op), [dtype == .bool ? cast(.int32) : self])
+        Dispatch.run(.unary(op), dtype == .bool ? cast(.int32) : self)
     }
 
     /// `self` raised to `exponent` element-wise (broadcasting).
-    public func pow(_ exponent: Tensor) -> Tensor { Dispatch.run(.binary(.pow), [self, exponent]) }
+    public func pow(_ exponent: Tensor) -> Tensor { Dispatch.run(.binary(.pow), self, exponent) }
     public func pow<S: TensorScalar>(_ exponent: S) -> Tensor { pow(scalar(exponent)) }
 
     /// `floor(self / other)` for integers (int32 stays int32, as PyTorch's `floor_divide`); for
@@ -67,7 +67,7 @@ extension Tensor {
     /// Division by zero gives 0 for int32.
     public func floorDivide(_ other: Tensor) -> Tensor {
         if dtype.promoted(with: other.dtype) == .float32 { return (self / other).floor() }
-        return Dispatch.run(.binary(.floorDivide), [self, other])
+        return Dispatch.run(.binary(.floorDivide), self, other)
     }
     public func floorDivide<S: TensorScalar>(_ other: S) -> Tensor { floorDivide(scalar(other)) }
 
@@ -75,10 +75,10 @@ extension Tensor {
     public func floor() -> Tensor { floating.unary(.floor) }
 
     /// Element-wise maximum (NaN wins, as in NumPy).
-    public func maximum(_ other: Tensor) -> Tensor { Dispatch.run(.binary(.maximum), [self, other]) }
+    public func maximum(_ other: Tensor) -> Tensor { Dispatch.run(.binary(.maximum), self, other) }
     public func maximum<S: TensorScalar>(_ other: S) -> Tensor { maximum(scalar(other)) }
     /// Element-wise minimum (NaN wins, as in NumPy).
-    public func minimum(_ other: Tensor) -> Tensor { Dispatch.run(.binary(.minimum), [self, other]) }
+    public func minimum(_ other: Tensor) -> Tensor { Dispatch.run(.binary(.minimum), self, other) }
     public func minimum<S: TensorScalar>(_ other: S) -> Tensor { minimum(scalar(other)) }
 
     /// Limits every element to `min...max` (either bound may be omitted). On int32 tensors an
@@ -101,12 +101,12 @@ extension Tensor {
     private var floating: Tensor { cast(.float32) }
 
     // Comparisons give bool masks.
-    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.equal), [lhs, rhs]) }
-    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.notEqual), [lhs, rhs]) }
-    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.less), [lhs, rhs]) }
-    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.lessEqual), [lhs, rhs]) }
-    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.greater), [lhs, rhs]) }
-    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.greaterEqual), [lhs, rhs]) }
+    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.equal), lhs, rhs) }
+    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.notEqual), lhs, rhs) }
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.less), lhs, rhs) }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.lessEqual), lhs, rhs) }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.greater), lhs, rhs) }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { Dispatch.run(.binary(.greaterEqual), lhs, rhs) }
     public static func .== <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .== lhs.scalar(rhs) }
     public static func .!= <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .!= lhs.scalar(rhs) }
     public static func .< <S: TensorScalar>(lhs: Tensor, rhs: S) -> Tensor { lhs .< lhs.scalar(rhs) }

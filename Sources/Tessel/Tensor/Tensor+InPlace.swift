@@ -14,7 +14,7 @@ extension Tensor {
     public static func /= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.div), lhs.scalar(rhs)) }
 
     private mutating func update(_ op: Op, _ rhs: Tensor) {
-        self = Dispatch.run(op, [self, rhs], into: self)
+        self = Dispatch.run(op, self, rhs, into: self)
     }
 
     /// Writes `source` (broadcast to this shape, converted to this dtype) into these elements,

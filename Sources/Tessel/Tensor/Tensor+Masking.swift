@@ -33,7 +33,7 @@ extension Tensor {
     /// `torch.nonzero`. The count decides the shape, so this waits for the device.
     public func nonzero() -> Tensor {
         let flags = (self .!= scalar(Int32(0))).scalars(as: Int32.self)
-        let strides = Layout.rowMajorStrides(shape)
+        let strides = Layout.rowMajorStrides(layout.shape)
         var coordinates: [Int32] = []
         for (flat, flag) in flags.enumerated() where flag != 0 {
             var rest = flat

@@ -3,7 +3,15 @@ extension Tensor {
     func reductionAxes(_ axes: [Int]?, op: String) -> [Int] {
         // A 0-d tensor has nothing to reduce; axis 0 or -1 names it, as in PyTorch.
         guard let axes, rank > 0 else { return Array(0..<rank) }
-        return Array(Set(axes.map { axis($0, op: op) })).sorted()
+        var resolved = axes.map { axis($0, op: op) }
+        resolved.sort()
+        var unique = 0
+        for axis in resolved where unique == 0 || resolved[unique - 1] != axis {
+            resolved[unique] = axis
+            unique += 1
+        }
+        resolved.removeLast(resolved.count - unique)
+        return resolved
     }
 
     /// Reduces, then puts back size-1 axes when `keepDims` is set.

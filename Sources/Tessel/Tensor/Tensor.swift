@@ -5,7 +5,9 @@ import Synchronization
 /// A `Tensor` is a view: a shared buffer on a device plus a `Layout` (shape, strides, offset).
 /// Views (`reshape`, `permute`, slicing, `expand`) share the buffer and copy nothing; every
 /// operation returns a new tensor and never changes its inputs. Operations run on the device the
-/// operands live on; mixing devices is a programmer error (move one with `to(_:)`).
+/// operands live on; mixing devices is a programmer error (move one with `to(_:)`). A tensor
+/// has at most 8 axes (`Dims.capacity`, as in TensorRT and cuDNN): its shape and strides are
+/// held inline, which keeps small ops free of reference counting.
 ///
 /// ```swift
 /// let x = Tensor([[1, 2], [3, 4]], device: .opencl(0))
@@ -26,9 +28,9 @@ public struct Tensor: Sendable {
     }
 
     /// Size of each axis.
-    public var shape: [Int] { layout.shape }
+    public var shape: [Int] { Array(layout.shape) }
     /// Strides in elements (0 on broadcast axes).
-    public var strides: [Int] { layout.strides }
+    public var strides: [Int] { Array(layout.strides) }
     /// Element offset of this view into its buffer.
     public var offset: Int { layout.offset }
     /// Number of axes.

@@ -139,26 +139,26 @@ final class ElementwiseConformanceTests: XCTestCase {
         }
     }
 
-    /// More axes than the OpenCL kernels decode (8) that cannot be collapsed: a reversed
-    /// permutation of a rank-10 tensor.
+    /// As many axes as a tensor has (8, all of which the OpenCL kernels decode), none of which
+    /// can be collapsed: a reversed permutation of a rank-8 tensor.
     func testHighRankStridedTensors() {
-        let shape = [2, 3, 2, 2, 3, 2, 2, 2, 3, 2]
-        let order = Array((0..<10).reversed())
+        let shape = [2, 3, 2, 3, 2, 2, 3, 2]
+        let order = Array((0..<8).reversed())
         let base = RefArray(shape: shape, floats: randomFloats(shape.reduce(1, *), in: -3...3, seed: 10))
         let other = RefArray(shape: order.map { shape[$0] }, floats: randomFloats(shape.reduce(1, *), in: -3...3, seed: 11))
         forEachDevice { device in
             let x = floatTensor(base, device: device).permute(order), xr = base.permuted(order)
             let y = floatTensor(other, device: device), yr = other
-            assertClose(x.exp(), xr.map { Foundation.exp($0) }, transcendentalTolerance, "exp of a rank-10 permuted tensor")
-            assertClose(x + y, RefArray.zip(xr, yr, +), elementwiseTolerance, "rank-10 permuted + contiguous")
-            assertExact(x .> y, RefArray.zip(xr, yr) { $0 > $1 ? 1 : 0 }, dtype: .bool, "rank-10 comparison")
-            assertExact(Tensor.where(x .> 0, x, y), RefArray.zip(xr, yr) { $0 > 0 ? $0 : $1 }, "rank-10 where")
-            assertExact(x.contiguous(), xr, "rank-10 contiguous()")
-            assertExact(x.cast(.int32), xr.map { $0.rounded(.towardZero) }, dtype: .int32, "rank-10 cast")
-            assertReduced(x.sum(axes: [0, 3, 9]), xr.reduce(.sum, axes: [0, 3, 9]),
-                          magnitude: xr.reduce(.sumOfMagnitudes, axes: [0, 3, 9]), "rank-10 sum over 3 axes")
-            assertExact(x.max(axes: [1, 2, 5, 8]), xr.reduce(.max, axes: [1, 2, 5, 8]), "rank-10 max over 4 axes")
-            assertExact(x.argmax(axis: 4), xr.reduce(.argmax, axes: [4]), dtype: .int32, "rank-10 argmax")
+            assertClose(x.exp(), xr.map { Foundation.exp($0) }, transcendentalTolerance, "exp of a rank-8 permuted tensor")
+            assertClose(x + y, RefArray.zip(xr, yr, +), elementwiseTolerance, "rank-8 permuted + contiguous")
+            assertExact(x .> y, RefArray.zip(xr, yr) { $0 > $1 ? 1 : 0 }, dtype: .bool, "rank-8 comparison")
+            assertExact(Tensor.where(x .> 0, x, y), RefArray.zip(xr, yr) { $0 > 0 ? $0 : $1 }, "rank-8 where")
+            assertExact(x.contiguous(), xr, "rank-8 contiguous()")
+            assertExact(x.cast(.int32), xr.map { $0.rounded(.towardZero) }, dtype: .int32, "rank-8 cast")
+            assertReduced(x.sum(axes: [0, 3, 7]), xr.reduce(.sum, axes: [0, 3, 7]),
+                          magnitude: xr.reduce(.sumOfMagnitudes, axes: [0, 3, 7]), "rank-8 sum over 3 axes")
+            assertExact(x.max(axes: [1, 2, 5, 6]), xr.reduce(.max, axes: [1, 2, 5, 6]), "rank-8 max over 4 axes")
+            assertExact(x.argmax(axis: 4), xr.reduce(.argmax, axes: [4]), dtype: .int32, "rank-8 argmax")
             let index = RefArray.generate(order.map { shape[$0] }.enumerated().map { $0.offset == 6 ? 1 : $0.element }) { c in
                 Double((c.reduce(0, +)) % 2)
             }
@@ -167,7 +167,7 @@ final class ElementwiseConformanceTests: XCTestCase {
                             var source = c
                             source[6] = Int(index[c])
                             return xr[source]
-                        }, "rank-10 gather")
+                        }, "rank-8 gather")
         }
     }
 

@@ -15,7 +15,7 @@ final class CPUBackend: Backend {
         let memory = Int(ProcessInfo.processInfo.physicalMemory)
         pool = BufferPool(cacheLimitBytes: BufferPool<HostMemory>.cacheLimit(environmentKey: "TESSEL_CPU_CACHE_BYTES",
                                                                               fallback: memory / 8),
-                          deviceName: "cpu") { HostMemory(bytes: $0) }
+                          deviceName: "cpu", release: { $0.free() }) { HostMemory(bytes: $0) }
         if let text = ProcessInfo.processInfo.environment["TESSEL_CPU_MEMORY_LIMIT"], let limit = Int(text), limit >= 0 {
             pool.setActiveLimit(limit)
         }

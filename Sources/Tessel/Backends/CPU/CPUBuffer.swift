@@ -1,11 +1,15 @@
-/// A 64-byte aligned block of host memory (SIMD loads never straddle cache lines); freed in deinit.
-final class HostMemory: @unchecked Sendable {
+/// A 64-byte aligned block of host memory (SIMD loads never straddle cache lines), owned by
+/// the pool that made it, which frees it (`free()`) when it evicts it.
+///
+/// A plain value, not an object: handing a block out and taking it back touches no reference
+/// count, and a small op does both once.
+struct HostMemory: @unchecked Sendable {
     // Unchecked: the pointer never changes; what is stored through it is ordered by the tensor
     // layer (an op's output is not visible to anyone until the op returns).
     let pointer: UnsafeMutableRawPointer
 
     init(bytes: Int) { pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
-    deinit { pointer.deallocate() }
+    func free() { pointer.deallocate() }
 }
 
 /// Host memory for the CPU backend, from its pool; returned there when released.

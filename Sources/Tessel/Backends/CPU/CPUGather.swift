@@ -93,7 +93,7 @@ extension CPUBackend {
     }
 
     /// `layout` seen with `shape` and the axis `axis` frozen at position 0 (stride 0).
-    private func frozenAlong(_ axis: Int, _ layout: Layout, shape: [Int]) -> Layout {
+    private func frozenAlong(_ axis: Int, _ layout: Layout, shape: Dims) -> Layout {
         var frozen = layout
         frozen.shape = shape
         frozen.strides[axis] = 0

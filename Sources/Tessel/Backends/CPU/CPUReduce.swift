@@ -28,9 +28,9 @@ extension CPUBackend {
             return
         }
         let outerRank = x.layout.rank - reducedRank
-        let outer = Layout(shape: Array(x.shape[..<outerRank]), strides: Array(x.layout.strides[..<outerRank]),
+        let outer = Layout(shape: Dims(x.shape[..<outerRank]), strides: Dims(x.layout.strides[..<outerRank]),
                            offset: x.layout.offset).collapsed()
-        let inner = Layout(shape: Array(x.shape[outerRank...]), strides: Array(x.layout.strides[outerRank...]),
+        let inner = Layout(shape: Dims(x.shape[outerRank...]), strides: Dims(x.layout.strides[outerRank...]),
                            offset: 0).collapsed()
         let outerCount = outer.count, innerCount = inner.count
         guard outerCount > 0 else { return }

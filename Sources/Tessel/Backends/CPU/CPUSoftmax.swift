@@ -10,7 +10,7 @@ extension CPUBackend {
         let columns = x.shape[x.layout.rank - 1]
         guard columns > 0, x.count > 0 else { return }
         let rows = x.count / columns
-        let outerRuns = StridedRuns([Layout(shape: Array(x.shape.dropLast()), strides: Array(x.layout.strides.dropLast()),
+        let outerRuns = StridedRuns([Layout(shape: Dims(x.shape.dropLast()), strides: Dims(x.layout.strides.dropLast()),
                                             offset: x.layout.offset)])
         let columnStride = x.layout.strides[x.layout.rank - 1]
         let source = UncheckedSendable(x.cpuBase(Float.self)), target = UncheckedSendable(output.cpuPointer(Float.self))

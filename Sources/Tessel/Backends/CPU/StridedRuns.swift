@@ -5,17 +5,14 @@
 /// The operands' layouts are collapsed together first (`CollapsedLayouts`).
 struct StridedRuns {
     private let collapsed: CollapsedLayouts
-    /// The collapsed shape (rank >= 1), and each operand's element offset: stored (sharing
-    /// the collapse's arrays), since the walk reads them per row.
-    let shape: [Int]
-    let offsets: [Int]
 
     /// Collapses the operands' layouts together (they must share a shape).
-    init(_ layouts: [Layout]) {
-        collapsed = CollapsedLayouts(layouts)
-        shape = collapsed.shape
-        offsets = collapsed.offsets
-    }
+    init(_ layouts: [Layout]) { collapsed = CollapsedLayouts(layouts) }
+
+    /// The collapsed shape (rank >= 1).
+    var shape: Dims { collapsed.shape }
+    /// Each operand's element offset.
+    var offsets: InlineArray<4, Int> { collapsed.offsets }
     /// Operand `operand`'s stride along collapsed axis `axis`.
     @inline(__always) func stride(_ operand: Int, _ axis: Int) -> Int { collapsed.stride(operand, axis) }
     @inline(__always) func innerStride(_ operand: Int) -> Int { stride(operand, shape.count - 1) }
@@ -24,7 +21,7 @@ struct StridedRuns {
     /// `offsets[k]` is operand k's element offset at the run's first element.
     func forEachRun(in range: Range<Int>, _ body: (UnsafeMutableBufferPointer<Int>, Int) -> Void) {
         guard !range.isEmpty else { return }
-        let rank = shape.count, operands = offsets.count
+        let rank = shape.count, operands = collapsed.operandCount
         let inner = shape[rank - 1]
         withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: operands) { current in

@@ -1,7 +1,8 @@
 /// How strided views reach the kernels: the `Shape` and `View` structs of `Kernels/common.cl`.
 enum CLViewArgs {
-    /// `MAX_RANK` in `Kernels/common.cl`: the most axes a strided kernel decodes.
-    static let maxRank = 8
+    /// `MAX_RANK` in `Kernels/common.cl`: the most axes a strided kernel decodes, as many as a
+    /// tensor has.
+    static let maxRank = Dims.capacity
 
     /// `Shape { int rank; int dims[MAX_RANK]; }` (unused axes are 1).
     static func shape(_ layout: Layout) -> CLArg {
@@ -15,14 +16,7 @@ enum CLViewArgs {
         return .ints([Int32(layout.offset)] + padded(layout.strides, with: 0))
     }
 
-    private static func padded(_ values: [Int], with filler: Int) -> [Int32] {
-        (values + [Int](repeating: filler, count: maxRank - values.count)).map { Int32($0) }
-    }
-
-    /// The layout without its first axis, at position `index` along it: how launches split
-    /// views of more than `maxRank` axes into several launches.
-    static func slice(_ layout: Layout, at index: Int) -> Layout {
-        Layout(shape: Array(layout.shape.dropFirst()), strides: Array(layout.strides.dropFirst()),
-               offset: layout.offset + index * layout.strides[0])
+    private static func padded(_ values: Dims, with filler: Int) -> [Int32] {
+        (Array(values) + [Int](repeating: filler, count: maxRank - values.count)).map { Int32($0) }
     }
 }

@@ -6,20 +6,12 @@ extension OpenCLBackend {
     /// followed by `extra` arguments.
     ///
     /// The layouts are collapsed together first, so contiguous operands (and stride-0 scalars)
-    /// take the 1-D kernel; more than `CLViewArgs.maxRank` axes after collapsing are split into
-    /// one launch per index of the leading axis.
+    /// take the 1-D kernel.
     func launchElementwise(_ name: String, _ operands: [(buffer: CLBuffer, layout: Layout)], extra: [CLArg] = []) {
         let count = operands[0].layout.count
         guard count > 0 else { return }
         check(count < Int(Int32.max), "\(name): \(count) elements exceed the 32-bit indices of the kernels")
         let layouts = Layout.collapse(operands.map(\.layout))
-        if layouts[0].rank > CLViewArgs.maxRank {
-            for index in 0..<layouts[0].shape[0] {
-                launchElementwise(name, operands.indices.map { (operands[$0].buffer, CLViewArgs.slice(layouts[$0], at: index)) },
-                                  extra: extra)
-            }
-            return
-        }
         var args: [CLArg] = [.int(count)]
         if layouts[0].rank == 1 {
             for (operand, layout) in zip(operands, layouts) {
@@ -70,7 +62,7 @@ extension OpenCLBackend {
                 && layouts[0].strides[rank - 2] == 1 else { return false }
         let rows = layouts[0].shape[rank - 2], columns = layouts[0].shape[rank - 1], bands = (rows + 31) / 32
         let leading = layouts.map {
-            Layout(shape: Array($0.shape[..<(rank - 2)]), strides: Array($0.strides[..<(rank - 2)]), offset: $0.offset)
+            Layout(shape: Dims($0.shape[..<(rank - 2)]), strides: Dims($0.strides[..<(rank - 2)]), offset: $0.offset)
         }
         // Few bands (a short, wide transpose): split the columns into groups too.
         let spread = probe.computeUnits * 4, positions = leading[0].count * bands
@@ -152,7 +144,7 @@ extension OpenCLBackend {
     }
 
     /// `layout` seen with `shape` and the indexed axis frozen at 0 (see Kernels/gather.cl).
-    private func frozen(_ layout: Layout, _ axis: Int, _ shape: [Int]) -> Layout {
+    private func frozen(_ layout: Layout, _ axis: Int, _ shape: Dims) -> Layout {
         var frozen = layout
         frozen.shape = shape
         frozen.strides[axis] = 0

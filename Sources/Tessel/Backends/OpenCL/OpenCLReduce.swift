@@ -33,20 +33,15 @@ extension OpenCLBackend {
         check(reducedRank >= 0 && reducedRank <= x.layout.rank, "\(op.rawValue): cannot reduce \(reducedRank) axes of \(x.shape)")
         let source = checked(x.buffer, x.layout, op.rawValue)
         let outerRank = x.layout.rank - reducedRank
-        let outer = Layout(shape: Array(x.shape[..<outerRank]), strides: Array(x.layout.strides[..<outerRank]),
+        let outer = Layout(shape: Dims(x.shape[..<outerRank]), strides: Dims(x.layout.strides[..<outerRank]),
                            offset: x.layout.offset).collapsed()
-        let inner = Layout(shape: Array(x.shape[outerRank...]), strides: Array(x.layout.strides[outerRank...]),
+        let inner = Layout(shape: Dims(x.shape[outerRank...]), strides: Dims(x.layout.strides[outerRank...]),
                            offset: 0).collapsed()
         guard outer.count > 0 else { return }
         check(inner.count > 0 || op == .sum, "\(op.rawValue): cannot reduce over zero elements")
         check(x.count < Int(Int32.max), "\(op.rawValue): \(x.count) elements exceed the 32-bit indices of the kernels")
         let target = checked(output, Layout(contiguous: [outer.count]), op.rawValue)
 
-        if outer.rank > CLViewArgs.maxRank || inner.rank > CLViewArgs.maxRank {
-            // Too many axes to decode: reduce a contiguous copy instead (then both parts are rank 1).
-            reduce(op, contiguousCopy(x), reducedRank: reducedRank, into: output, strategy: strategy)
-            return
-        }
         let family: String
         switch op {
         case .sum: family = "reduce_sum"
@@ -55,14 +50,6 @@ extension OpenCLBackend {
         }
         reduceRows("\(family)_\(Self.suffix(x.dtype))", source: source, sourceIndex: nil, outer: outer, inner: inner,
                    into: target, writeValue: !op.isArg, strategy: strategy)
-    }
-
-    /// A contiguous copy of `x`, for views with more axes than the kernels decode. The buffer
-    /// goes back to the pool when the caller is done, which is safe on an in-order queue.
-    func contiguousCopy(_ x: StridedView) -> StridedView {
-        let contiguous = StridedView(buffer: allocator.allocate(count: x.count), dtype: x.dtype, layout: Layout(contiguous: x.shape))
-        copy(x, to: contiguous)
-        return contiguous
     }
 
     /// Reduces each row (`inner`) of `source` at every `outer` position into `output`: values

@@ -31,7 +31,7 @@ extension OpenCLBackend {
         check(rank - 1 <= CLViewArgs.maxRank, "\(name): at most \(CLViewArgs.maxRank + 1) axes, got \(x.shape)")
         func leading(_ layout: Layout) -> Layout {
             rank == 1 ? Layout(shape: [1], strides: [0], offset: layout.offset)
-                      : Layout(shape: Array(layout.shape.dropLast()), strides: Array(layout.strides.dropLast()), offset: layout.offset)
+                      : Layout(shape: Dims(layout.shape.dropLast()), strides: Dims(layout.strides.dropLast()), offset: layout.offset)
         }
         let rowsIn = leading(input), rowsOut = leading(result)
         let source = checked(x.buffer, x.layout, name), target = checked(output.buffer, output.layout, name)

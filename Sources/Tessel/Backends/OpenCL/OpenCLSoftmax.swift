@@ -16,13 +16,8 @@ extension OpenCLBackend {
         check(x.count < Int(Int32.max), "\(op): \(x.count) elements exceed the 32-bit indices of the kernels")
         let rows = x.count / columns
         let target = checked(output, Layout(contiguous: [rows, columns]), op)
-        let outer = Layout(shape: Array(x.shape.dropLast()), strides: Array(x.layout.strides.dropLast()),
+        let outer = Layout(shape: Dims(x.shape.dropLast()), strides: Dims(x.layout.strides.dropLast()),
                            offset: x.layout.offset).collapsed()
-        if outer.rank > CLViewArgs.maxRank {
-            // Too many axes to decode: normalise a contiguous copy (its rows then form one axis).
-            softmax(contiguousCopy(x), log: log, into: output, strategy: strategy)
-            return
-        }
         let args: [CLArg] = [.int(rows), .int(columns), .int(x.layout.strides[x.layout.rank - 1]),
                              CLViewArgs.shape(outer), CLViewArgs.view(outer), .buffer(source), .buffer(target),
                              .int(log ? 1 : 0)]

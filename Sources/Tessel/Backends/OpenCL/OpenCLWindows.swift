@@ -56,7 +56,7 @@ extension OpenCLBackend {
     }
 
     /// c, h, w, oh, ow, then the kernel, stride, padding and dilation (each height, width).
-    private func geometry(images: [Int], rows: [Int], _ windows: WindowGeometry) -> [CLArg] {
+    private func geometry(images: Dims, rows: Dims, _ windows: WindowGeometry) -> [CLArg] {
         [images[1], images[2], images[3], rows[1], rows[2], windows.kernel.height, windows.kernel.width,
          windows.stride.height, windows.stride.width, windows.padding.height, windows.padding.width,
          windows.dilation.height, windows.dilation.width].map { CLArg.int($0) }
