@@ -97,6 +97,41 @@ final class OpenCLRuntimeTests: XCTestCase {
         XCTAssertEqual(OpenCLBackendProvider.isAccelerator(index: 0), backend.probe.typeName != "CPU" && backend.probe.typeName != "other")
     }
 
+    /// On a CPU driver launches are held back in batches (see `CLLauncher`): every wait for the
+    /// device releases them first, whichever thread waits, and chains longer than a batch run
+    /// through. A wait that missed a release would hang, so each part has a deadline.
+    func testHeldCommandsRunBeforeAnyWait() throws {
+        _ = try backend()
+        let device = Device.opencl(0)
+        // Past the batch limit twice, then a read.
+        var total = Tensor.zeros([8], device: device)
+        let one = Tensor.ones([8], device: device)
+        for _ in 0..<(2 * CLLauncher.heldCommandLimit + 7) { total += one }
+        XCTAssertEqual(total.toArray(), [Float](repeating: Float(2 * CLLauncher.heldCommandLimit + 7), count: 8))
+        // Threads that launch a few ops and read, racing: each read releases the others' held
+        // launches too, and a read enqueued behind another thread's held launches still ends.
+        let finished = DispatchGroup()
+        let failures = Mutex(0)
+        for thread in 0..<4 {
+            DispatchQueue.global().async(group: finished) {
+                for round in 0..<50 {
+                    var x = Tensor.full([16], Double(thread), device: device)
+                    for _ in 0..<(round % 5) { x += 1 }
+                    if x.toArray() != [Float](repeating: Float(thread + round % 5), count: 16) { failures.withLock { $0 += 1 } }
+                }
+            }
+        }
+        XCTAssertEqual(finished.wait(timeout: .now() + 60), .success, "a read waited on launches that were never released")
+        XCTAssertEqual(failures.withLock { $0 }, 0)
+        // `synchronize` waits through held launches too.
+        var y = Tensor.zeros([4], device: device)
+        y += 1
+        let synchronized = DispatchGroup()
+        DispatchQueue.global().async(group: synchronized) { device.resolvedBackend.synchronize() }
+        XCTAssertEqual(synchronized.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(y.toArray(), [1, 1, 1, 1])
+    }
+
     func testWriteReadRoundTripAndFill() throws {
         let backend = try backend()
         let values = (0..<1000).map { Float($0) * 0.5 - 7 }

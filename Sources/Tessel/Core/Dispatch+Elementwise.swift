@@ -1,8 +1,15 @@
 extension Dispatch {
     /// `run(op, [x])` for a one-operand op, without making the inputs array when the op takes
-    /// the path without bookkeeping (see `elementwiseWithoutBookkeeping`).
+    /// the path without bookkeeping (see `elementwiseWithoutBookkeeping`; a reduction of a
+    /// healthy tensor that nobody records or observes runs its kernel directly too).
     static func run(_ op: Op, _ x: Tensor) -> Tensor {
-        if x.autograd == nil, observer == nil, let output = elementwiseWithoutBookkeeping(op, x, x, into: nil) { return output }
+        if x.autograd == nil, observer == nil {
+            if let output = elementwiseWithoutBookkeeping(op, x, x, into: nil) { return output }
+            if case .reduce(let reduction, let axes) = op, x.storage.failure == nil,
+               let output = try? reduce(reduction, x, axes: axes) {
+                return output
+            }
+        }
         return run(op, [x])
     }
 

@@ -29,7 +29,7 @@ enum Dispatch {
         if let destination {
             if records { recordedInputs = inputsForInPlaceRecording(op, inputs, into: destination) }
             check(!destination.storage.isFrozen, "\(op.name): this tensor is a shared constant and cannot be written; clone() it")
-            if let failure = destination.storage.failure ?? inputs.lazy.compactMap(\.storage.failure).first {
+            if let failure = destination.storage.failure ?? firstFailure(inputs) {
                 checkFailure("\(op.name): cannot write into \(destination.layout.shape): \(failure)")
             }
             do throws(TesselError) {
@@ -40,7 +40,7 @@ enum Dispatch {
             destination.storage.bumpVersion()
             if records { destination.storage.bumpHistoryGeneration() }
             output = destination
-        } else if let failure = inputs.lazy.compactMap(\.storage.failure).first {
+        } else if let failure = firstFailure(inputs) {
             output = withoutKernels(op, inputs, host: host, failure: failure)
         } else {
             do throws(TesselError) {
@@ -51,6 +51,13 @@ enum Dispatch {
         }
         if let observer { observer.record(OpRecord(op: op, inputs: inputs, output: output, inPlace: destination != nil)) }
         return records ? recorded(op, recordedInputs, output: output) : output
+    }
+
+    /// The first input whose storage holds a failure instead of values (a plain loop: every op
+    /// asks, and a key-path walk cost more than the rest of a small op's checks).
+    private static func firstFailure(_ inputs: [Tensor]) -> TesselError? {
+        for input in inputs { if let failure = input.storage.failure { return failure } }
+        return nil
     }
 
     /// The output with a tape entry for `op` when an input requires grad: the one place
@@ -394,7 +401,7 @@ enum Dispatch {
     // MARK: Other families
 
     /// Reduces `axes` (normalised, sorted, unique) of `x`; the result drops those axes.
-    private static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) throws(TesselError) -> Tensor {
+    static func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) throws(TesselError) -> Tensor {
         // The kept axes first, then the reduced ones: the order the backend reads.
         var order = Dims(), outputShape = Dims()
         for axis in 0..<x.rank where !axes.contains(axis) {

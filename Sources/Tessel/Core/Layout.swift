@@ -30,20 +30,26 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
 
     static func rowMajorStrides(_ shape: Dims) -> Dims {
         var strides = Dims(repeating: 1, count: shape.count)
-        var running = 1
-        for axis in shape.indices.reversed() {
+        var running = 1, axis = shape.count - 1
+        while axis >= 0 {
             strides[axis] = running
             running *= Swift.max(shape[axis], 1)
+            axis -= 1
         }
         return strides
     }
 
     /// True when the elements are row-major and densely packed (offset may be non-zero).
     public var isContiguous: Bool {
-        var expected = 1
-        for axis in shape.indices.reversed() where shape[axis] != 1 {
-            if strides[axis] != expected { return false }
-            expected *= shape[axis]
+        // Every op asks this of every operand: plain loops, no collection adaptors.
+        var expected = 1, axis = rank - 1
+        while axis >= 0 {
+            let size = shape[axis]
+            if size != 1 {
+                if strides[axis] != expected { return false }
+                expected *= size
+            }
+            axis -= 1
         }
         return true
     }
@@ -51,10 +57,11 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     /// True when the strides are exactly the row-major ones (`isContiguous` also accepts any
     /// stride on a size-1 axis).
     var isRowMajorDense: Bool {
-        var expected = 1
-        for axis in shape.indices.reversed() {
+        var expected = 1, axis = rank - 1
+        while axis >= 0 {
             if strides[axis] != expected { return false }
             expected *= Swift.max(shape[axis], 1)
+            axis -= 1
         }
         return true
     }

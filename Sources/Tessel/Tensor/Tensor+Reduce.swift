@@ -17,7 +17,7 @@ extension Tensor {
     /// Reduces, then puts back size-1 axes when `keepDims` is set.
     private func reduced(_ op: ReduceOp, axes: [Int]?, keepDims: Bool) -> Tensor {
         let resolved = reductionAxes(axes, op: op.rawValue)
-        let result = Dispatch.run(.reduce(op, axes: resolved), [self])
+        let result = Dispatch.run(.reduce(op, axes: resolved), self)
         return keepDims ? result.reshape(shape.indices.map { resolved.contains($0) ? 1 : shape[$0] }) : result
     }
 

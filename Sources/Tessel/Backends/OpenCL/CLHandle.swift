@@ -33,6 +33,12 @@ func clCheck(_ code: cl_int, _ call: String) throws(TesselError) {
 /// throw (every kernel was built when the backend was created, so a failure here is a driver or
 /// device fault the caller cannot recover from).
 @inline(__always)
-func clMust(_ code: cl_int, _ call: String) {
-    if code != CL_SUCCESS { fatalError("\(call) failed with OpenCL error \(code)") }
+func clMust(_ code: cl_int, _ call: @autoclosure () -> String) {
+    // The name is built only on failure: launches check every argument they set.
+    if _slowPath(code != CL_SUCCESS) { clFailure(call(), code) }
+}
+
+@inline(never)
+private func clFailure(_ call: String, _ code: cl_int) -> Never {
+    fatalError("\(call) failed with OpenCL error \(code)")
 }

@@ -60,7 +60,8 @@ public final class OpenCLBackend: Backend {
             throw .openCL(call: "clCreateCommandQueue", code: status)
         }
         launcher = CLLauncher(queue: CLHandle(rawQueue, release: clReleaseCommandQueue),
-                              minimumGroupSize: probe.isAccelerator ? 32 : 1)
+                              minimumGroupSize: probe.isAccelerator ? 32 : 1,
+                              holdingCommandsIn: probe.isAccelerator ? nil : context)
         let queueLauncher = launcher
         allocator = CLAllocator(context: context,
                                 cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes),
@@ -171,8 +172,7 @@ public final class OpenCLBackend: Backend {
         check(bytes.count <= target.count * 4, "write: \(bytes.count) bytes into a buffer of \(target.count * 4)")
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         // Blocking: the caller's memory is only borrowed for this call.
-        clMust(clEnqueueWriteBuffer(launcher.queue.raw, target.memory.raw, cl_bool(CL_TRUE), 0, bytes.count, source,
-                                    0, nil, nil), "clEnqueueWriteBuffer")
+        launcher.write(source, count: bytes.count, to: target.memory)
     }
 
     public func read(_ buffer: any BackendBuffer, into bytes: UnsafeMutableRawBufferPointer) {
@@ -185,8 +185,7 @@ public final class OpenCLBackend: Backend {
         check(bytes.count <= source.count * 4, "read: \(bytes.count) bytes from a buffer of \(source.count * 4)")
         guard let target = bytes.baseAddress, !bytes.isEmpty else { return }
         // Blocking, and after everything enqueued before it (in-order queue): the one sync point.
-        clMust(clEnqueueReadBuffer(launcher.queue.raw, source.memory.raw, cl_bool(CL_TRUE), 0, bytes.count, target,
-                                   0, nil, nil), "clEnqueueReadBuffer")
+        launcher.read(source.memory, count: bytes.count, into: target)
     }
 
     public func fill(_ buffer: any BackendBuffer, offset: Int, count: Int, bits: UInt32) {
