@@ -22,39 +22,46 @@ struct StridedRuns {
     func forEachRun(in range: Range<Int>, _ body: (UnsafeMutableBufferPointer<Int>, Int) -> Void) {
         guard !range.isEmpty else { return }
         let rank = shape.count, operands = collapsed.operandCount
-        let inner = shape[rank - 1]
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: operands) { current in
-                var remainder = range.lowerBound
-                for axis in Swift.stride(from: rank - 1, through: 0, by: -1) {
-                    index[axis] = remainder % shape[axis]
-                    remainder /= shape[axis]
+        // The walk reads sizes and strides per row: copied once into flat scratch memory, so
+        // the loops index plain pointers instead of the collapse's inline lists.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: rank * (operands + 2) + operands) { scratch in
+            let sizes = scratch.baseAddress!, index = sizes + rank, strides = index + rank
+            let current = UnsafeMutableBufferPointer(start: strides + operands * rank, count: operands)
+            for axis in 0..<rank {
+                sizes[axis] = shape[axis]
+                for k in 0..<operands { strides[k * rank + axis] = stride(k, axis) }
+            }
+            let starts = offsets
+            var remainder = range.lowerBound
+            for axis in Swift.stride(from: rank - 1, through: 0, by: -1) {
+                index[axis] = remainder % sizes[axis]
+                remainder /= sizes[axis]
+            }
+            for k in 0..<operands {
+                var offset = starts[k]
+                for axis in 0..<rank { offset += index[axis] * strides[k * rank + axis] }
+                current[k] = offset
+            }
+            let inner = sizes[rank - 1]
+            var done = range.lowerBound
+            while done < range.upperBound {
+                let length = Swift.min(inner - index[rank - 1], range.upperBound - done)
+                body(current, length)
+                done += length
+                // Odometer step over the outer axes to the next row.
+                index[rank - 1] = 0
+                var axis = rank - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < sizes[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
                 }
+                // Rows are long enough that recomputing beats unwinding each carried axis.
                 for k in 0..<operands {
-                    var offset = offsets[k]
-                    for axis in 0..<rank { offset += index[axis] * stride(k, axis) }
+                    var offset = starts[k]
+                    for a in 0..<(rank - 1) { offset += index[a] * strides[k * rank + a] }
                     current[k] = offset
-                }
-                var done = range.lowerBound
-                while done < range.upperBound {
-                    let length = Swift.min(inner - index[rank - 1], range.upperBound - done)
-                    body(current, length)
-                    done += length
-                    // Odometer step over the outer axes to the next row.
-                    index[rank - 1] = 0
-                    var axis = rank - 2
-                    while axis >= 0 {
-                        index[axis] += 1
-                        if index[axis] < shape[axis] { break }
-                        index[axis] = 0
-                        axis -= 1
-                    }
-                    // Rows are long enough that recomputing beats unwinding each carried axis.
-                    for k in 0..<operands {
-                        var offset = offsets[k]
-                        for a in 0..<(rank - 1) { offset += index[a] * stride(k, a) }
-                        current[k] = offset
-                    }
                 }
             }
         }
