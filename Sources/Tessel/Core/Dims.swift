@@ -12,6 +12,7 @@ public struct Dims: RandomAccessCollection, MutableCollection, RangeReplaceableC
     /// The most values (axes) a list holds.
     public static let capacity = 8
 
+    /// Slots past `length` always hold 0, so two lists are equal when all their slots are.
     private var values: InlineArray<8, Int>
     private var length: Int
 
@@ -78,13 +79,13 @@ public struct Dims: RandomAccessCollection, MutableCollection, RangeReplaceableC
     /// The product of the values (an empty list gives 1: a 0-d tensor has one element).
     public var product: Int {
         var result = 1
-        for i in 0..<length { result *= self[i] }
+        for i in 0..<length { result *= values[i] }
         return result
     }
 
     public static func == (lhs: Dims, rhs: Dims) -> Bool {
         guard lhs.length == rhs.length else { return false }
-        for i in 0..<lhs.length where lhs[i] != rhs[i] { return false }
+        for i in 0..<lhs.length where lhs.values[i] != rhs.values[i] { return false }
         return true
     }
 
@@ -100,8 +101,11 @@ public struct Dims: RandomAccessCollection, MutableCollection, RangeReplaceableC
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(length)
-        for i in 0..<length { hasher.combine(self[i]) }
+        for i in 0..<length { hasher.combine(values[i]) }
     }
+
+    /// The value at `position`, which the caller knows is below `count` (loops over the axes).
+    @inline(__always) subscript(unchecked position: Int) -> Int { values[position] }
 
     /// Written as an array is: `[2, 3]`, so messages read the same.
     public var description: String { Array(self).description }

@@ -33,7 +33,7 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         var running = 1, axis = shape.count - 1
         while axis >= 0 {
             strides[axis] = running
-            running *= Swift.max(shape[axis], 1)
+            running *= Swift.max(shape[unchecked: axis], 1)
             axis -= 1
         }
         return strides
@@ -44,9 +44,9 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         // Every op asks this of every operand: plain loops, no collection adaptors.
         var expected = 1, axis = rank - 1
         while axis >= 0 {
-            let size = shape[axis]
+            let size = shape[unchecked: axis]
             if size != 1 {
-                if strides[axis] != expected { return false }
+                if strides[unchecked: axis] != expected { return false }
                 expected *= size
             }
             axis -= 1
@@ -81,7 +81,8 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
     /// 0 when every element is the same one (a broadcast scalar), nil otherwise.
     var flatStride: Int? {
         if isContiguous { return 1 }
-        return zip(shape, strides).allSatisfy { $0.0 == 1 || $0.1 == 0 } ? 0 : nil
+        for axis in 0..<rank where shape[unchecked: axis] != 1 && strides[unchecked: axis] != 0 { return nil }
+        return 0
     }
 
     /// Merges neighbouring axes that step through memory as one axis, and drops size-1 axes.
