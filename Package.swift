@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // SIMD speed needs a CPU target (see README, "Build flags"); those flags come from the Makefile,

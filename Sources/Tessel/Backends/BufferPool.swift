@@ -118,8 +118,9 @@ final class BufferPool<Block: Sendable>: Sendable {
         var block = attempt()
         if block == nil {
             // The device may be full of cached blocks: give them back and try once more.
-            trimCache(to: 0)
+            // Drained first: nothing queued (or held, on OpenCL) still uses a block it releases.
             drain()
+            trimCache(to: 0)
             block = attempt()
         }
         guard let block else { return nil }
@@ -173,8 +174,12 @@ final class BufferPool<Block: Sendable>: Sendable {
         var evicted: [Block] = []
         while state.stats.cachedBytes > limit {
             // The oldest entry overall is the oldest first entry among the classes.
-            guard let oldest = state.free.indices.filter({ !state.free[$0].isEmpty })
-                .min(by: { state.free[$0][0].tick < state.free[$1][0].tick }) else { break }
+            var oldest = -1
+            for index in state.free.indices where !state.free[index].isEmpty
+                && (oldest < 0 || state.free[index][0].tick < state.free[oldest][0].tick) {
+                oldest = index
+            }
+            guard oldest >= 0 else { break }
             evicted.append(state.free[oldest].removeFirst().block)
             state.stats.cachedBytes -= BufferPool.classSize(oldest)
         }

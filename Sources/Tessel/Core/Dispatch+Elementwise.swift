@@ -5,6 +5,7 @@ extension Dispatch {
     static func run(_ op: Op, _ x: Tensor) -> Tensor {
         if x.autograd == nil, observer == nil {
             if let output = elementwiseWithoutBookkeeping(op, x, x, into: nil) { return output }
+            // A full device (a thrown error) goes to the general path, which reports it.
             if case .reduce(let reduction, let axes) = op, x.storage.failure == nil,
                let output = try? reduce(reduction, x, axes: axes) {
                 return output
@@ -80,6 +81,7 @@ extension Dispatch {
             target.bumpVersion()
             return destination
         }
+        // A full device goes to the general path, which reports it on the result.
         guard let output = try? empty(shape, dtype: dtype, on: backend) else { return nil }
         if output.layout.count > 0 { kernel(backend, viewA, viewB, output.view) }
         return output

@@ -9,10 +9,16 @@ final class CLAllocator: Sendable {
     let context: CLHandle
     let pool: BufferPool<CLHandle>
 
-    /// - Parameter drain: waits for the device's queue (see `BufferPool`).
-    init(context: CLHandle, cacheLimitBytes: Int, drain: @escaping @Sendable () -> Void = {}) {
+    /// - Parameters:
+    ///   - drain: waits for the device's queue (see `BufferPool`).
+    ///   - beforeRelease: runs before the pool lets evicted buffers go: it must let any launches
+    ///     held behind a user event run (see `CLLauncher`), since OpenCL leaves releasing an
+    ///     object undefined while queued commands wait on an incomplete user event.
+    init(context: CLHandle, cacheLimitBytes: Int, drain: @escaping @Sendable () -> Void = {},
+         beforeRelease: @escaping @Sendable () -> Void = {}) {
         self.context = context
-        pool = BufferPool(cacheLimitBytes: cacheLimitBytes, deviceName: "OpenCL device", drain: drain) { bytes in
+        pool = BufferPool(cacheLimitBytes: cacheLimitBytes, deviceName: "OpenCL device", drain: drain,
+                          release: { _ in beforeRelease() }) { bytes in
             var status: cl_int = CL_SUCCESS
             guard let memory = clCreateBuffer(context.raw, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
                   status == CL_SUCCESS else { return nil }

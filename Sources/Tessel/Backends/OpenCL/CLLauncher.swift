@@ -77,6 +77,8 @@ final class CLLauncher: Sendable {
     /// Launches held back before they are released to the device.
     static let heldCommandLimit = 64
 
+    deinit { state.withLock { release(&$0) } }
+
     /// Smallest work-group `launch(_:count:groups:)` shrinks to: a warp on GPUs (narrower groups
     /// leave lanes idle), 1 on CPU drivers.
     let minimumGroupSize: Int
@@ -173,6 +175,12 @@ final class CLLauncher: Sendable {
         state.gate = nil
     }
 
+    /// Lets the held launches run (before OpenCL objects they may use are released).
+    func releaseHeldCommands() {
+        guard holdingContext != nil else { return }
+        state.withLock { release(&$0) }
+    }
+
     /// Enqueues `command` (which returns its event) right after releasing the held commands,
     /// under the lock, then waits for its event outside it. Under the lock, no other thread can
     /// slip held commands in ahead of it; outside it, other threads keep launching while this
@@ -208,9 +216,11 @@ final class CLLauncher: Sendable {
         }
     }
 
-    /// Starts recording an event per launch (discarding any earlier recording).
+    /// Starts recording an event per launch (discarding any earlier recording). Held launches
+    /// are released first, so profiled kernels never wait behind them.
     func startProfiling() {
         state.withLock { state in
+            release(&state)
             state.profiling = true
             state.events = []
         }

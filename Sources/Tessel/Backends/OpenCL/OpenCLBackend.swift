@@ -65,7 +65,8 @@ public final class OpenCLBackend: Backend {
         let queueLauncher = launcher
         allocator = CLAllocator(context: context,
                                 cacheLimitBytes: CLAllocator.defaultCacheLimit(deviceMemory: probe.globalMemoryBytes),
-                                drain: { queueLauncher.finish() })
+                                drain: { queueLauncher.finish() },
+                                beforeRelease: { queueLauncher.releaseHeldCommands() })
         indexFaults = CLIndexFaults(allocator: allocator)
         kernelCache = KernelCache(context: context, device: probe.id, deviceName: probe.name,
                                   driverVersion: probe.driverVersion, directory: cacheDirectory)
@@ -137,6 +138,10 @@ public final class OpenCLBackend: Backend {
 
     /// Active, cached and peak bytes of the buffer pool.
     public var memoryStats: MemoryStats { allocator.stats }
+
+    // Held launches run before the backend's kernels, programs and queue are released (OpenCL
+    // leaves releasing them undefined while commands wait on an incomplete user event).
+    deinit { launcher.releaseHeldCommands() }
 
     /// Releases every cached (freed) buffer back to the driver.
     public func emptyMemoryCache() { allocator.trimCache(to: 0) }

@@ -28,7 +28,6 @@ extension OpenCLBackend {
         let input = x.layout.rank == 0 ? Layout(shape: [1], strides: [1], offset: x.layout.offset) : x.layout
         let result = output.layout.rank == 0 ? Layout(shape: [1], strides: [1], offset: output.layout.offset) : output.layout
         let rank = input.rank, length = input.shape[rank - 1]
-        check(rank - 1 <= CLViewArgs.maxRank, "\(name): at most \(CLViewArgs.maxRank + 1) axes, got \(x.shape)")
         func leading(_ layout: Layout) -> Layout {
             rank == 1 ? Layout(shape: [1], strides: [0], offset: layout.offset)
                       : Layout(shape: Dims(layout.shape.dropLast()), strides: Dims(layout.strides.dropLast()), offset: layout.offset)
