@@ -11,21 +11,30 @@ extension OpenCLBackend {
         let count = operands[0].layout.count
         guard count > 0 else { return }
         check(count < Int(Int32.max), "\(name): \(count) elements exceed the 32-bit indices of the kernels")
-        let layouts = Layout.collapse(operands.map(\.layout))
-        var args: [CLArg] = [.int(count)]
-        if layouts[0].rank == 1 {
-            for (operand, layout) in zip(operands, layouts) {
-                args += [.buffer(operand.buffer), .int(layout.offset), .int(layout.strides[0])]
+        let collapsed = CollapsedLayouts(operands.map { $0.layout })
+        // One array, appended in place: small launches are mostly this host-side work.
+        var args: [CLArg] = []
+        args.reserveCapacity(2 + 3 * operands.count + extra.count)
+        args.append(.int(count))
+        if collapsed.shape.count == 1 {
+            for (k, operand) in operands.enumerated() {
+                args.append(.buffer(operand.buffer))
+                args.append(.int(collapsed.offsets[k]))
+                args.append(.int(collapsed.stride(k, 0)))
             }
-            launcher.launch(kernel(name + "_1d"), count: count, args + extra)
+            args.append(contentsOf: extra)
+            launcher.launch(kernel(name + "_1d"), count: count, args)
         } else {
             let run = elementwiseRun(count: count)
-            args += [.int(run), CLViewArgs.shape(layouts[0])]
-            for (operand, layout) in zip(operands, layouts) {
-                args += [.buffer(operand.buffer), CLViewArgs.view(layout)]
+            args.append(.int(run))
+            args.append(CLViewArgs.shape(collapsed.layout(0)))
+            for (k, operand) in operands.enumerated() {
+                args.append(.buffer(operand.buffer))
+                args.append(CLViewArgs.view(collapsed.layout(k)))
             }
+            args.append(contentsOf: extra)
             launcher.launch(kernel(name + "_nd"), count: (count + run - 1) / run, groups: run > 1 ? probe.computeUnits * 4 : 1,
-                            args + extra)
+                            args)
         }
     }
 
