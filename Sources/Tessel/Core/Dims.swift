@@ -30,8 +30,7 @@ public struct Dims: RandomAccessCollection, MutableCollection, RangeReplaceableC
         if values.count > Dims.capacity {
             checkFailure("a tensor has at most \(Dims.capacity) axes; shape \(values) has \(values.count)")
         }
-        self.init()
-        for value in values { append(value) }
+        self.init(values[...])
     }
 
     public init(arrayLiteral values: Int...) { self.init(values) }
@@ -51,11 +50,11 @@ public struct Dims: RandomAccessCollection, MutableCollection, RangeReplaceableC
 
     public subscript(position: Int) -> Int {
         @inline(__always) get {
-            precondition(position >= 0 && position < length, "Dims: index out of range")
+            check(position >= 0 && position < length, "Dims: index \(position) out of range for \(length) axes")
             return values[position]
         }
         @inline(__always) set {
-            precondition(position >= 0 && position < length, "Dims: index out of range")
+            check(position >= 0 && position < length, "Dims: index \(position) out of range for \(length) axes")
             values[position] = newValue
         }
     }

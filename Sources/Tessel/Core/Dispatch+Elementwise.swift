@@ -11,7 +11,7 @@ extension Dispatch {
                 return output
             }
         }
-        return run(op, [x])
+        return runWithBookkeeping(op, [x])
     }
 
     /// `run(op, [a, b], into: destination)` for a two-operand op, without making the inputs
@@ -19,7 +19,7 @@ extension Dispatch {
     static func run(_ op: Op, _ a: Tensor, _ b: Tensor, into destination: Tensor? = nil) -> Tensor {
         if a.autograd == nil, b.autograd == nil, destination?.autograd == nil, observer == nil,
            let output = elementwiseWithoutBookkeeping(op, a, b, into: destination) { return output }
-        return run(op, [a, b], into: destination)
+        return runWithBookkeeping(op, [a, b], into: destination)
     }
 
     /// The common element-wise case run without the general path's bookkeeping: a unary op

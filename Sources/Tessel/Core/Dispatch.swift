@@ -15,13 +15,20 @@ enum Dispatch {
     /// `host` carries the bytes of `.fromHost`.
     static func run(_ op: Op, _ inputs: [Tensor], into destination: Tensor? = nil,
                     host: UnsafeRawBufferPointer? = nil) -> Tensor {
-        let output: Tensor
-        // Recording needs an input (or the destination) that requires grad; the cheap test first.
-        let records = (inputs.contains(where: { $0.autograd != nil }) || destination?.autograd != nil) && GradMode.isEnabled
-        if !records, observer == nil, (1...2).contains(inputs.count),
+        let recordable = inputs.contains(where: { $0.autograd != nil }) || destination?.autograd != nil
+        if (1...2).contains(inputs.count), observer == nil, !recordable || !GradMode.isEnabled,
            let output = elementwiseWithoutBookkeeping(op, inputs[0], inputs[inputs.count - 1], into: destination) {
             return output
         }
+        return runWithBookkeeping(op, inputs, into: destination, host: host)
+    }
+
+    /// `run` past the element-wise shortcut: recording, observers, failed storages, every op.
+    static func runWithBookkeeping(_ op: Op, _ inputs: [Tensor], into destination: Tensor? = nil,
+                                   host: UnsafeRawBufferPointer? = nil) -> Tensor {
+        let output: Tensor
+        // Recording needs an input (or the destination) that requires grad; the cheap test first.
+        let records = (inputs.contains(where: { $0.autograd != nil }) || destination?.autograd != nil) && GradMode.isEnabled
         if records { checkCurrentHistories(op, inputs) }
         // What the tape entry keeps: in place, inputs that alias the destination are copied
         // before the write (the rule may need the old values).
@@ -454,8 +461,8 @@ enum Dispatch {
         if b.rank == 1 { lb = Layout(shape: lb.shape + [1], strides: lb.strides + [0], offset: lb.offset) }
         let m = la.shape[la.rank - 2], k = la.shape[la.rank - 1], n = lb.shape[lb.rank - 1]
         check(lb.shape[lb.rank - 2] == k, "matmul: shapes \(a.layout.shape) and \(b.layout.shape) do not chain (\(k) vs \(lb.shape[lb.rank - 2]))")
-        let batchShape = Layout.broadcastShape(Array(la.shape.dropLast(2)), Array(lb.shape.dropLast(2)), op: "matmul")
-        let batch = batchShape.reduce(1, *)
+        let batchShape = Layout.broadcastShape(Dims(la.shape.dropLast(2)), Dims(lb.shape.dropLast(2)), op: "matmul")
+        let batch = batchShape.product
         let output = try empty([batch, m, n], dtype: .float32, on: a.storage.backend)
         // A vector operand's added axis is dropped again (vector x vector gives a 0-d tensor).
         let result = output.viewing(Layout(contiguous: batchShape + (a.rank == 1 ? [] : [m]) + (b.rank == 1 ? [] : [n])))
@@ -476,7 +483,7 @@ enum Dispatch {
 
     /// The view [batch, rows, columns] of `layout` (over `x`'s storage) broadcast to `shape`;
     /// copies only when the broadcast batch axes cannot share one stride.
-    private static func batched(_ x: Tensor, _ layout: Layout, _ shape: [Int], batch: Int) throws(TesselError) -> StridedView {
+    private static func batched(_ x: Tensor, _ layout: Layout, _ shape: Dims, batch: Int) throws(TesselError) -> StridedView {
         let expanded = layout.broadcast(to: shape, op: "matmul")
         let target = [batch, shape[shape.count - 2], shape[shape.count - 1]]
         if let view = expanded.reshapedView(target) { return x.view.with(view) }

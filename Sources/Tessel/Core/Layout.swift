@@ -54,18 +54,6 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         return true
     }
 
-    /// True when the strides are exactly the row-major ones (`isContiguous` also accepts any
-    /// stride on a size-1 axis).
-    var isRowMajorDense: Bool {
-        var expected = 1, axis = rank - 1
-        while axis >= 0 {
-            if strides[axis] != expected { return false }
-            expected *= Swift.max(shape[axis], 1)
-            axis -= 1
-        }
-        return true
-    }
-
     /// The axis order (outermost first) under which the view is contiguous, when it is a
     /// permutation of a contiguous layout (a transpose, channels-last images seen as NCHW); nil
     /// when it has gaps, overlaps or broadcasts. Size-1 axes go first: their strides are free.
@@ -134,10 +122,6 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
             result[i] = da == 1 ? db : da
         }
         return result
-    }
-
-    static func broadcastShape(_ a: [Int], _ b: [Int], op: @autoclosure () -> String) -> [Int] {
-        Array(broadcastShape(Dims(a), Dims(b), op: op()))
     }
 
     /// Reorders the axes.

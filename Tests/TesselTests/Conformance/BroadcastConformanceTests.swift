@@ -30,8 +30,8 @@ final class BroadcastConformanceTests: XCTestCase {
 
     func testBroadcastShapeRule() {
         for (a, b, expected) in Self.cases {
-            XCTAssertEqual(Layout.broadcastShape(a, b, op: "test"), expected, "Layout.broadcastShape(\(a), \(b))")
-            XCTAssertEqual(Layout.broadcastShape(b, a, op: "test"), expected, "Layout.broadcastShape(\(b), \(a))")
+            XCTAssertEqual(Layout.broadcastShape(Dims(a), Dims(b), op: "test"), Dims(expected), "Layout.broadcastShape(\(a), \(b))")
+            XCTAssertEqual(Layout.broadcastShape(Dims(b), Dims(a), op: "test"), Dims(expected), "Layout.broadcastShape(\(b), \(a))")
             XCTAssertEqual(RefArray.broadcastShape(a, b), expected, "reference rule \(a), \(b)")
         }
         // Incompatible shapes: the reference rejects them (Tessel stops with a precondition).
