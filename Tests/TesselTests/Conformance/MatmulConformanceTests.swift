@@ -54,7 +54,9 @@ final class MatmulConformanceTests: XCTestCase {
             // (9, 2100, 40) makes the CPU-driver OpenCL GEMM add K slices of a packed (transposed) A.
             // (9, 8192, 32) takes the CPU's split-K path (a convolution's weight gradient) with a
             // transposed operand.
-            for (i, (m, k, n)) in [(7, 13, 5), (127, 129, 65), (61, 700, 530), (9, 2100, 40), (9, 8192, 32)].enumerated() {
+            // (128, 784, 100) is the MLP's first layer: whole register-transposed blocks of a transposed B,
+            // K blocks with rows past the last block, and a ragged last panel.
+            for (i, (m, k, n)) in [(7, 13, 5), (127, 129, 65), (61, 700, 530), (9, 2100, 40), (9, 8192, 32), (128, 784, 100)].enumerated() {
                 let aT = random([k, m], seed: UInt64(100 + i)), bT = random([n, k], seed: UInt64(200 + i))
                 let a = aT.permuted([1, 0]), b = bT.permuted([1, 0])
                 let ta = floatTensor(aT, device: device).T, tb = floatTensor(bT, device: device).T

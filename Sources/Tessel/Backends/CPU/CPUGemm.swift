@@ -259,10 +259,21 @@ private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
             // Row-major B: each panel row is a contiguous run.
             for p in 0..<kcBlock { (destination + p &* panel).update(from: source + p &* b.rowStride, count: panel) }
         } else if b.rowStride == 1 {
-            // Transposed B (x @ W.T): read each column sequentially, write it down the panel.
+            // Transposed B (x @ W.T): square blocks transposed in registers, then the rows
+            // past the last whole block one column at a time.
+            var first = 0
+            if width == panel {
+                while first + simdWidth <= kcBlock {
+                    for block in stride(from: 0, to: panel, by: simdWidth) {
+                        transposeBlock(source + (block &* b.columnStride &+ first), sourceStride: b.columnStride,
+                                       into: destination + (first &* panel &+ block), targetStride: panel)
+                    }
+                    first += simdWidth
+                }
+            }
             for j in 0..<width {
                 let column = source + j &* b.columnStride
-                for p in 0..<kcBlock { destination[p &* panel &+ j] = column[p] }
+                for p in first..<kcBlock { destination[p &* panel &+ j] = column[p] }
             }
         } else {
             for p in 0..<kcBlock {
