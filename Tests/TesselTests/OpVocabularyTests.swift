@@ -94,6 +94,8 @@ final class OpVocabularyTests: XCTestCase {
         ("nonzero", { $0.mask.nonzero() }), ("mask subscript", { $0.m[$0.mask] }),
         ("linspace", { Tensor.linspace(0, 1, count: 5, device: $0.device) }),
         ("Tensor(bytes:)", { try! Tensor(bytes: [1, 2, 3], shape: [3], device: $0.device) }),
+        ("Tensor(packingBytes:)", { try! Tensor(packingBytes: [1, 2, 3, 4, 5], shape: [5], device: $0.device) }),
+        ("unpackingBytes", { $0.ints.unpackingBytes(count: 15) }),
         ("randperm", { Tensor.randperm(5, device: $0.device) }), ("uniform", { Tensor.uniform([3], low: -1, high: 1, device: $0.device) }),
         ("normal", { Tensor.normal([3], mean: 1, std: 2, device: $0.device) }), ("bernoulli", { ($0.m / 5).bernoulli() }),
         ("+=", { var x = $0.m.clone(); x += $0.v; return x }),
@@ -125,7 +127,7 @@ final class OpVocabularyTests: XCTestCase {
             // Every primitive is reached by some public operation.
             let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
                               "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
-                              "scatterAdd", "fromBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold", "windowArgmax", "windowMax", "windowMaxGradient"]
+                              "scatterAdd", "fromBytes", "unpackBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold", "windowArgmax", "windowMax", "windowMaxGradient"]
             for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
                 XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")
             }

@@ -33,6 +33,12 @@ final class ProgrammerErrorTests: XCTestCase {
             Case("nine axes by reshape", expect: "a tensor has at most 8 axes") {
                 _ = Tensor.zeros([2], device: .cpu).reshape([Int](repeating: 1, count: 8) + [2])
             },
+            Case("unpacking float words", expect: "unpackingBytes: expects int32 words with at least one axis, got float32 [2]") {
+                _ = Tensor([1, 2] as [Float], device: .cpu).unpackingBytes()
+            },
+            Case("unpacking more bytes than the words hold", expect: "unpackingBytes: rows of 2 words hold 5...8 bytes, not 9 (shape [3, 2])") {
+                _ = Tensor.zeros([3, 2], dtype: .int32, device: .cpu).unpackingBytes(count: 9)
+            },
             Case("broadcast", expect: "add: shapes [2] and [3] cannot be broadcast together") {
                 _ = Tensor([1, 2] as [Float], device: .cpu) + Tensor([1, 2, 3] as [Float], device: .cpu)
             },

@@ -13,7 +13,7 @@ extension Op {
         switch self {
         case .binary(let op): return !op.isComparison && op != .floorDivide
         case .reduce(let op, _): return !op.isArg
-        case .argsort, .full, .fromHost, .fromBytes, .warpAffine, .windowArgmax: return false
+        case .argsort, .full, .fromHost, .fromBytes, .unpackBytes, .warpAffine, .windowArgmax: return false
         default: return true
         }
     }

@@ -10,6 +10,8 @@ enum Gradients {
         switch op {
         case .full, .fromHost, .fromBytes:
             return []
+        case .unpackBytes:
+            return [nil]
 
         // Views.
         case .reshape:

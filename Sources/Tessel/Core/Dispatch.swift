@@ -179,6 +179,15 @@ enum Dispatch {
             }
             backend.unpackBytes(packed, into: output.view)
             return output
+        case .unpackBytes(let dtype):
+            // The backends read packed bytes from the start of a buffer, in order.
+            let x = inputs[0]
+            let packed = x.isContiguous && x.offset == 0 ? x : try copy(x)
+            var shape = x.layout.shape
+            shape[shape.count - 1] *= 4
+            let output = try empty(shape, dtype: dtype, on: packed.storage.backend)
+            if output.count > 0 { packed.storage.backend.unpackBytes(packed.storage.buffer, into: output.view) }
+            return output
 
         case .reshape(let shape):
             let x = inputs[0]

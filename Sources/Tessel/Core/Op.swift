@@ -19,6 +19,11 @@ public enum Op: Sendable, Equatable {
     case fromHost(shape: [Int], dtype: DType, device: Device)
     /// A tensor of `shape` from host bytes, one per element (pixels), widened on the device.
     case fromBytes(shape: [Int], dtype: DType, device: Device)
+    /// Bytes kept four to an int32 word (byte j of a row is byte j % 4 of word j / 4,
+    /// little-endian) widened to `dtype`, int32 or float32 (0...255): int32 [..., W] becomes
+    /// [..., 4 * W]. A dataset kept packed on the device costs a quarter of its float size,
+    /// and so does each batch gathered from it.
+    case unpackBytes(DType)
 
     // MARK: Views (no kernel: the output shares its input's storage)
 
@@ -103,6 +108,7 @@ public enum Op: Sendable, Equatable {
         case .full: return "full"
         case .fromHost: return "fromHost"
         case .fromBytes: return "fromBytes"
+        case .unpackBytes: return "unpackBytes"
         case .pad: return "pad"
         case .scan(let op, _): return op == .sum ? "cumsum" : "cumprod"
         case .argsort: return "argsort"

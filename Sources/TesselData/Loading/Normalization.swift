@@ -26,7 +26,7 @@ public struct Normalization: Codable, Sendable, Equatable {
     public func apply(toPixelsInPlace pixels: inout Tensor) {
         Tensor.withoutGrad {
             pixels *= 1 / (255 * std)
-            pixels -= mean / std
+            if mean != 0 { pixels -= mean / std }
         }
     }
 }

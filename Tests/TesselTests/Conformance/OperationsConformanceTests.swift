@@ -136,6 +136,26 @@ final class OperationsConformanceTests: XCTestCase {
             XCTAssertEqual(image.scalars(as: Int32.self), (pixels + [9, 10]).map(Int32.init), "[\(device)] bytes as int32")
             XCTAssertNil(try? Tensor(bytes: pixels, shape: [2, 2], device: device), "[\(device)] 7 bytes do not fill [2, 2]")
 
+            // Bytes kept packed, four to an int32 word, and widened again: rows gathered from
+            // the packed set (a batch), a row length that is not a multiple of 4 (padded
+            // words), a sliced view with an offset, int32 output.
+            let rows: [[UInt8]] = [[0, 1, 2, 3, 4, 5, 6, 7], [250, 251, 252, 253, 254, 255, 128, 127], [9, 8, 7, 6, 5, 4, 3, 2]]
+            let packed = try! Tensor(packingBytes: rows.flatMap { $0 }, shape: [3, 8], device: device)
+            XCTAssertEqual(packed.dtype, .int32)
+            XCTAssertEqual(packed.shape, [3, 2])
+            XCTAssertEqual(packed.scalars(as: Int32.self)[0], 0x0302_0100, "[\(device)] byte j in byte j % 4 of word j / 4")
+            let batch = packed.indexSelect(axis: 0, indices: Tensor([2, 0] as [Int32], device: device)).unpackingBytes()
+            XCTAssertEqual(batch.shape, [2, 8])
+            XCTAssertEqual(batch.toArray(), (rows[2] + rows[0]).map(Float.init), "[\(device)] gathered rows widened")
+            XCTAssertEqual(packed[1...].unpackingBytes(dtype: .int32).scalars(as: Int32.self), (rows[1] + rows[2]).map(Int32.init),
+                           "[\(device)] an offset view widened as int32")
+            let odd = try! Tensor(packingBytes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], shape: [2, 5], device: device)
+            XCTAssertEqual(odd.shape, [2, 2])
+            XCTAssertEqual(odd.unpackingBytes(count: 5).toArray(), (1...10).map(Float.init), "[\(device)] padded rows widened")
+            XCTAssertEqual(odd.unpackingBytes().toArray(), [1, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8, 9, 10, 0, 0, 0],
+                           "[\(device)] the padding is zeros")
+            XCTAssertNil(try? Tensor(packingBytes: pixels, shape: [2, 2], device: device), "[\(device)] 7 bytes do not fill [2, 2]")
+
             // An explicit generator: the same stream whatever else draws, the same on every device.
             let first = Tensor.rand([5], generator: Generator(seed: 42), device: device).toArray()
             let generator = Generator(seed: 42)

@@ -55,6 +55,19 @@ extension CPUBackend {
 
     func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {
         let bytes = UnsafePointer(packed.cpuPointer(UInt8.self))
+        if output.layout.isContiguous {
+            // A vector of bytes at a time: one zero-extension and one conversion per vector.
+            if output.dtype == .float32 {
+                widenContiguous(bytes, into: output.cpuBase(Float.self) + output.layout.offset, count: output.count) {
+                    Vector<Float>(Vector<Int32>(truncatingIfNeeded: $0))
+                }
+            } else {
+                widenContiguous(bytes, into: output.cpuBase(Int32.self) + output.layout.offset, count: output.count) {
+                    Vector<Int32>(truncatingIfNeeded: $0)
+                }
+            }
+            return
+        }
         let runs = StridedRuns([Layout(contiguous: output.shape), output.layout])
         let stride = runs.innerStride(1)
         if output.dtype == .float32 {
@@ -107,5 +120,23 @@ struct RowWalk {
                 }
             }
         }
+    }
+}
+
+/// Bytes widened into a contiguous run of `count` elements, a vector at a time on all cores.
+private func widenContiguous<T: SIMDScalar>(_ bytes: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<T>, count: Int,
+                                            _ widen: (Vector<UInt8>) -> Vector<T>) {
+    let source = UncheckedSendable(bytes), output = UncheckedSendable(target)
+    parallelFor(count, grain: elementwiseGrain) { range in
+        var i = range.lowerBound
+        while i + simdWidth <= range.upperBound {
+            storeVector(widen(UnsafeRawPointer(source.value + i).loadUnaligned(as: Vector<UInt8>.self)), output.value + i)
+            i += simdWidth
+        }
+        guard i < range.upperBound else { return }
+        var tail = Vector<UInt8>()
+        for lane in 0..<(range.upperBound - i) { tail[lane] = source.value[i + lane] }
+        let widened = widen(tail)
+        for lane in 0..<(range.upperBound - i) { output.value[i + lane] = widened[lane] }
     }
 }
