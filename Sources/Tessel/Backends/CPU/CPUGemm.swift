@@ -324,6 +324,53 @@ private func storeRow(_ left: Vector<Float>, _ right: Vector<Float>, _ row: Unsa
     }
 }
 
+/// A's rows in a tile, read through one pointer per group of three (AVX2) or four (AVX-512)
+/// rows so that no load's address waits on another's: through a single pointer the compiler
+/// walks the rows as a chain of adds, 11 serial adds per K step, and the one-vector kernel ran
+/// no faster than the two-vector one.
+private struct RowGroups {
+    var first: UnsafePointer<Float>, second: UnsafePointer<Float>
+    #if TESSEL_SIMD16
+    var third: UnsafePointer<Float>
+    #endif
+    let one: Int, two: Int, three: Int, step: Int
+
+    @inline(__always) init(_ a: UnsafePointer<Float>, rowStride: Int, step: Int) {
+        self = RowGroups.opaque(a, rowStride: rowStride, step: step)
+    }
+
+    /// Built out of line, so that the optimiser cannot see that the group pointers differ by a
+    /// multiple of the row stride and fold them back into one pointer and a chain.
+    @inline(never) private static func opaque(_ a: UnsafePointer<Float>, rowStride: Int, step: Int) -> RowGroups {
+        RowGroups(groupsOf: a, rowStride: rowStride, step: step)
+    }
+
+    private init(groupsOf a: UnsafePointer<Float>, rowStride: Int, step: Int) {
+        let rowsPerGroup = mr / rowGroupCount
+        first = a
+        second = a + rowsPerGroup &* rowStride
+        #if TESSEL_SIMD16
+        third = a + 2 &* rowsPerGroup &* rowStride
+        #endif
+        one = rowStride; two = 2 &* rowStride; three = 3 &* rowStride
+        self.step = step
+    }
+
+    @inline(__always) mutating func advance() {
+        first += step; second += step
+        #if TESSEL_SIMD16
+        third += step
+        #endif
+    }
+}
+
+#if TESSEL_SIMD16
+private let rowGroupCount = 3
+#else
+private let rowGroupCount = 2
+#endif
+
+#if !TESSEL_SIMD16
 /// The AVX2 kernel: 6 rows x 2 vectors = 12 accumulators of the 16 ymm registers.
 @inline(__always)
 private func tile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
@@ -332,23 +379,26 @@ private func tile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int
     let w = simdWidth
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-    var pa = a, pb = b
+    var rows = RowGroups(a, rowStride: aRowStride, step: aStep)
+    var pb = b
     for _ in 0..<kc {
         let b0 = loadVector(pb), b1 = loadVector(pb + w)
-        var s = V(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-        s = V(repeating: pa[1 &* aRowStride]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-        s = V(repeating: pa[2 &* aRowStride]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-        s = V(repeating: pa[3 &* aRowStride]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-        s = V(repeating: pa[4 &* aRowStride]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-        s = V(repeating: pa[5 &* aRowStride]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-        pa += aStep
+        var s = V(repeating: rows.first[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = V(repeating: rows.first[rows.one]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = V(repeating: rows.first[rows.two]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = V(repeating: rows.second[0]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = V(repeating: rows.second[rows.one]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = V(repeating: rows.second[rows.two]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+        rows.advance()
         pb += 2 * w
     }
     storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
     storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
     storeRow(c40, c41, c + 4 * ldc, accumulate: accumulate); storeRow(c50, c51, c + 5 * ldc, accumulate: accumulate)
 }
+#endif
 
+#if TESSEL_SIMD16
 /// The AVX-512 kernel: 12 rows x 2 vectors = 24 accumulators of the 32 zmm registers, twice
 /// the FMAs per B load of the 6-row kernel.
 @inline(__always)
@@ -360,24 +410,25 @@ private func tile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: In
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var c60 = V(), c61 = V(), c70 = V(), c71 = V(), c80 = V(), c81 = V()
     var c90 = V(), c91 = V(), ca0 = V(), ca1 = V(), cb0 = V(), cb1 = V()
-    var pa = a, pb = b
+    var rows = RowGroups(a, rowStride: aRowStride, step: aStep)
+    var pb = b
     for _ in 0..<kc {
         tessel_prefetch(pb + 8 * 2 * w)
         tessel_prefetch(pb + 8 * 2 * w + w)
         let b0 = loadVector(pb), b1 = loadVector(pb + w)
-        var s = V(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-        s = V(repeating: pa[1 &* aRowStride]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-        s = V(repeating: pa[2 &* aRowStride]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-        s = V(repeating: pa[3 &* aRowStride]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-        s = V(repeating: pa[4 &* aRowStride]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-        s = V(repeating: pa[5 &* aRowStride]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-        s = V(repeating: pa[6 &* aRowStride]); c60.addProduct(s, b0); c61.addProduct(s, b1)
-        s = V(repeating: pa[7 &* aRowStride]); c70.addProduct(s, b0); c71.addProduct(s, b1)
-        s = V(repeating: pa[8 &* aRowStride]); c80.addProduct(s, b0); c81.addProduct(s, b1)
-        s = V(repeating: pa[9 &* aRowStride]); c90.addProduct(s, b0); c91.addProduct(s, b1)
-        s = V(repeating: pa[10 &* aRowStride]); ca0.addProduct(s, b0); ca1.addProduct(s, b1)
-        s = V(repeating: pa[11 &* aRowStride]); cb0.addProduct(s, b0); cb1.addProduct(s, b1)
-        pa += aStep
+        var s = V(repeating: rows.first[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = V(repeating: rows.first[rows.one]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = V(repeating: rows.first[rows.two]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = V(repeating: rows.first[rows.three]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = V(repeating: rows.second[0]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = V(repeating: rows.second[rows.one]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+        s = V(repeating: rows.second[rows.two]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+        s = V(repeating: rows.second[rows.three]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+        s = V(repeating: rows.third[0]); c80.addProduct(s, b0); c81.addProduct(s, b1)
+        s = V(repeating: rows.third[rows.one]); c90.addProduct(s, b0); c91.addProduct(s, b1)
+        s = V(repeating: rows.third[rows.two]); ca0.addProduct(s, b0); ca1.addProduct(s, b1)
+        s = V(repeating: rows.third[rows.three]); cb0.addProduct(s, b0); cb1.addProduct(s, b1)
+        rows.advance()
         pb += 2 * w
     }
     storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
@@ -387,6 +438,7 @@ private func tile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: In
     storeRow(c80, c81, c + 8 * ldc, accumulate: accumulate); storeRow(c90, c91, c + 9 * ldc, accumulate: accumulate)
     storeRow(ca0, ca1, c + 10 * ldc, accumulate: accumulate); storeRow(cb0, cb1, c + 11 * ldc, accumulate: accumulate)
 }
+#endif
 
 /// Writes one row of a narrow tile (one vector) to C.
 @inline(__always)
@@ -394,26 +446,30 @@ private func storeNarrowRow(_ value: Vector<Float>, _ row: UnsafeMutablePointer<
     storeVector(accumulate ? loadVector(row) + value : value, row)
 }
 
+#if !TESSEL_SIMD16
 /// The AVX2 kernel for a one-vector panel: 6 rows x 1 vector.
 @inline(__always)
 private func narrowTile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
-    var pa = a, pb = b
+    var rows = RowGroups(a, rowStride: aRowStride, step: aStep)
+    var pb = b
     for _ in 0..<kc {
         let b0 = loadVector(pb)
-        c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[1 &* aRowStride]), b0)
-        c2.addProduct(V(repeating: pa[2 &* aRowStride]), b0); c3.addProduct(V(repeating: pa[3 &* aRowStride]), b0)
-        c4.addProduct(V(repeating: pa[4 &* aRowStride]), b0); c5.addProduct(V(repeating: pa[5 &* aRowStride]), b0)
-        pa += aStep
+        c0.addProduct(V(repeating: rows.first[0]), b0); c1.addProduct(V(repeating: rows.first[rows.one]), b0)
+        c2.addProduct(V(repeating: rows.first[rows.two]), b0); c3.addProduct(V(repeating: rows.second[0]), b0)
+        c4.addProduct(V(repeating: rows.second[rows.one]), b0); c5.addProduct(V(repeating: rows.second[rows.two]), b0)
+        rows.advance()
         pb += simdWidth
     }
     storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
     storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
     storeNarrowRow(c4, c + 4 * ldc, accumulate: accumulate); storeNarrowRow(c5, c + 5 * ldc, accumulate: accumulate)
 }
+#endif
 
+#if TESSEL_SIMD16
 /// The AVX-512 kernel for a one-vector panel: 12 rows x 1 vector (12 FMAs per B load, enough
 /// independent accumulators to cover the FMA latency).
 @inline(__always)
@@ -422,16 +478,17 @@ private func narrowTile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStri
     typealias V = Vector<Float>
     var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
     var c6 = V(), c7 = V(), c8 = V(), c9 = V(), ca = V(), cb = V()
-    var pa = a, pb = b
+    var rows = RowGroups(a, rowStride: aRowStride, step: aStep)
+    var pb = b
     for _ in 0..<kc {
         let b0 = loadVector(pb)
-        c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[1 &* aRowStride]), b0)
-        c2.addProduct(V(repeating: pa[2 &* aRowStride]), b0); c3.addProduct(V(repeating: pa[3 &* aRowStride]), b0)
-        c4.addProduct(V(repeating: pa[4 &* aRowStride]), b0); c5.addProduct(V(repeating: pa[5 &* aRowStride]), b0)
-        c6.addProduct(V(repeating: pa[6 &* aRowStride]), b0); c7.addProduct(V(repeating: pa[7 &* aRowStride]), b0)
-        c8.addProduct(V(repeating: pa[8 &* aRowStride]), b0); c9.addProduct(V(repeating: pa[9 &* aRowStride]), b0)
-        ca.addProduct(V(repeating: pa[10 &* aRowStride]), b0); cb.addProduct(V(repeating: pa[11 &* aRowStride]), b0)
-        pa += aStep
+        c0.addProduct(V(repeating: rows.first[0]), b0); c1.addProduct(V(repeating: rows.first[rows.one]), b0)
+        c2.addProduct(V(repeating: rows.first[rows.two]), b0); c3.addProduct(V(repeating: rows.first[rows.three]), b0)
+        c4.addProduct(V(repeating: rows.second[0]), b0); c5.addProduct(V(repeating: rows.second[rows.one]), b0)
+        c6.addProduct(V(repeating: rows.second[rows.two]), b0); c7.addProduct(V(repeating: rows.second[rows.three]), b0)
+        c8.addProduct(V(repeating: rows.third[0]), b0); c9.addProduct(V(repeating: rows.third[rows.one]), b0)
+        ca.addProduct(V(repeating: rows.third[rows.two]), b0); cb.addProduct(V(repeating: rows.third[rows.three]), b0)
+        rows.advance()
         pb += simdWidth
     }
     storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
@@ -441,3 +498,4 @@ private func narrowTile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStri
     storeNarrowRow(c8, c + 8 * ldc, accumulate: accumulate); storeNarrowRow(c9, c + 9 * ldc, accumulate: accumulate)
     storeNarrowRow(ca, c + 10 * ldc, accumulate: accumulate); storeNarrowRow(cb, c + 11 * ldc, accumulate: accumulate)
 }
+#endif
