@@ -132,6 +132,33 @@ __kernel void select_u32_nd(int n, int run, Shape s, __global const int* pc, Vie
     }
 }
 
+// ---- addingProduct: x + a * b, one fused multiply-add (one rounding, as the CPU's) ------------
+
+__kernel void adding_product_f_1d(int n, __global const float* px, int ox, int sx, __global const float* pa, int oa, int sa,
+                                  __global const float* pb, int ob, int sb, __global float* pout, int oout, int sout) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    pout[oout + i * sout] = fma(pa[oa + i * sa], pb[ob + i * sb], px[ox + i * sx]);
+}
+
+__kernel void adding_product_f_nd(int n, int run, Shape s, __global const float* px, View vx, __global const float* pa, View va,
+                                  __global const float* pb, View vb, __global float* pout, View vout) {
+    int i = get_global_id(0) * run, end = min(i + run, n), last = s.rank - 1;
+    if (run == 1) {
+        if (i >= n) return;
+        OFFSETS4(s, i, vx, ox, va, oa, vb, ob, vout, oout);
+        pout[oout] = fma(pa[oa], pb[ob], px[ox]);
+        return;
+    }
+    while (i < end) {
+        OFFSETS4(s, i, vx, ox, va, oa, vb, ob, vout, oout);
+        for (int stop = min(end, i - i % s.dims[last] + s.dims[last]); i < stop; ++i) {
+            pout[oout] = fma(pa[oa], pb[ob], px[ox]);
+            ox += vx.strides[last]; oa += va.strides[last]; ob += vb.strides[last]; oout += vout.strides[last];
+        }
+    }
+}
+
 // ---- cast ------------------------------------------------------------------------------------
 
 // float -> int truncates toward zero, saturates out-of-range values and maps NaN to 0 (as the

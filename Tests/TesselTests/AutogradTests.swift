@@ -62,6 +62,7 @@ final class AutogradTests: XCTestCase {
             let column = Tensor(randomFloats(3, in: -1...1, seed: 10), device: device).reshape([3, 1])
             assertGradient("maximum minimum", shape: [3, 4], device: device) { $0.maximum(column) + $0.minimum(0.3) }
             assertGradient("where", shape: [3, 4], device: device) { x in Tensor.where(x .> Float(0), x.exp(), x * 3) }
+            assertGradient("addingProduct", shape: [3, 4], device: device) { x in x.exp().addingProduct(x, x * 2).addingProduct(column, x) }
             // Values well inside one bound and past the other: no kink within the differences' step.
             assertGradient("clamp", shape: [3, 4], device: device, range: 0.6...0.9) { $0.clamp(min: 0, max: 0.5) + $0.clamp(min: 0.1, max: 2) * 2 }
             // The gradient of a broadcast operand is summed over the broadcast axes.

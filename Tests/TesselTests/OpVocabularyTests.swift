@@ -68,6 +68,8 @@ final class OpVocabularyTests: XCTestCase {
         (".==", { $0.m .== $0.v }), (".!=", { $0.m .!= 1 }), (".<", { $0.m .< $0.v }), (".<=", { $0.m .<= 1 }),
         (".>", { $0.m .> $0.v }), (".>=", { $0.m .>= 1 }),
         ("where", { Tensor.where($0.mask, $0.m, $0.v) }),
+        ("addingProduct", { $0.m.addingProduct($0.v, 2) }),
+        ("addProduct", { var x = $0.m.clone(); x.addProduct($0.v, $0.m); return x }),
         ("sum", { $0.m.sum() }), ("sum axis", { $0.m.sum(axis: 1, keepDims: true) }), ("mean", { $0.m.mean(axis: 0) }),
         ("max", { $0.m.max(axis: 1) }), ("min", { $0.m.min() }), ("argmax", { $0.m.argmax(axis: 1) }), ("argmin", { $0.m.argmin() }),
         ("logSumExp", { $0.m.logSumExp(axis: 1) }), ("softmax", { $0.m.softmax(axis: 0) }), ("logSoftmax", { $0.m.logSoftmax() }),
@@ -126,7 +128,7 @@ final class OpVocabularyTests: XCTestCase {
             }
             // Every primitive is reached by some public operation.
             let primitives = ["full", "fromHost", "reshape", "permute", "expand", "slice", "asStrided", "contiguous", "cast",
-                              "transfer", "cat", "assign", "unary", "binary", "select", "reduce", "softmax", "matmul", "gather",
+                              "transfer", "cat", "assign", "unary", "binary", "select", "addingProduct", "reduce", "softmax", "matmul", "gather",
                               "scatterAdd", "fromBytes", "unpackBytes", "pad", "scan", "argsort", "addmm", "warpAffine", "unfold", "fold", "windowArgmax", "windowMax", "windowMaxGradient"]
             for primitive in primitives where !(primitive == "transfer" && Device.all.count == 1) {
                 XCTAssertTrue(seen.contains(primitive), "[\(device)] no public operation reached Op.\(primitive)")

@@ -69,6 +69,10 @@ enum Gradients {
             let zero = Tensor.zeros([], device: g.device)
             return [nil, needs[1] ? sum(Tensor.where(inputs[0], g, zero), to: inputs[1].shape) : nil,
                     needs[2] ? sum(Tensor.where(inputs[0], zero, g), to: inputs[2].shape) : nil]
+        case .addingProduct:
+            let (x, a, b) = (inputs[0], inputs[1], inputs[2])
+            return [needs[0] ? sum(g, to: x.shape) : nil, needs[1] ? sum(g * b, to: a.shape) : nil,
+                    needs[2] ? sum(g * a, to: b.shape) : nil]
         case .reduce(let reduction, let axes):
             return [reduceGradient(reduction, axes: axes, x: inputs[0], output: output, g)]
         case .softmax(let axis, let log):

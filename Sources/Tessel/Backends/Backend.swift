@@ -52,6 +52,9 @@ public protocol Backend: AnyObject, Sendable {
     func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView)
     /// `condition != 0 ? a : b` element-wise.
     func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView)
+    /// `x + a * b` element-wise on float32 views of one shape, each a fused multiply-add (one
+    /// rounding, so every backend gives the same bits).
+    func addingProduct(_ x: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView)
     /// Reduces the trailing `reducedRank` axes of `x`; the output holds one element per index of
     /// the leading axes (int32 for the arg reductions, flat index into the reduced axes).
     func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer)

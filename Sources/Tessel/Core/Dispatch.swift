@@ -220,7 +220,7 @@ enum Dispatch {
         case .pad(let widths, let mode):
             return try pad(inputs[0], widths: widths, mode: mode)
 
-        case .cast, .unary, .binary, .select, .gather, .assign:
+        case .cast, .unary, .binary, .select, .addingProduct, .gather, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs)
             let output = try empty(shape, dtype: dtype, on: inputs[0].storage.backend, like: inputs)
             try writeElementwise(op, inputs, into: output)
@@ -314,7 +314,7 @@ enum Dispatch {
         switch op {
         // Each output element depends on the same position of each input only; a gather reads
         // other positions, so it always goes through a fresh result (it may read its destination).
-        case .full, .cast, .unary, .binary, .select, .assign:
+        case .full, .cast, .unary, .binary, .select, .addingProduct, .assign:
             let (shape, dtype) = elementwiseResult(op, inputs, destination: destination)
             check(shape == destination.layout.shape,
                   "\(op.name): the result's shape \(shape) does not match the destination's \(destination.layout.shape)")
@@ -359,6 +359,12 @@ enum Dispatch {
             let shape = Layout.broadcastShape(Layout.broadcastShape(inputs[0].layout.shape, inputs[1].layout.shape, op: "where"),
                                               inputs[2].layout.shape, op: "where")
             return (shape, selectType(inputs[1].dtype, inputs[2].dtype))
+        case .addingProduct:
+            sameDevice("addingProduct", inputs[0], inputs[1])
+            sameDevice("addingProduct", inputs[1], inputs[2])
+            let shape = Layout.broadcastShape(Layout.broadcastShape(inputs[0].layout.shape, inputs[1].layout.shape, op: "addingProduct"),
+                                              inputs[2].layout.shape, op: "addingProduct")
+            return (shape, .float32)
         case .gather:
             sameDevice("gather", inputs[0], inputs[1])
             return (inputs[1].layout.shape, inputs[0].dtype)
@@ -407,6 +413,9 @@ enum Dispatch {
             let type = output.dtype
             backend.select(inputs[0].view.with(inputs[0].layout.broadcast(to: shape, op: "where")),
                            try operand(inputs[1], type, "where"), try operand(inputs[2], type, "where"), into: output.view)
+        case .addingProduct:
+            backend.addingProduct(try operand(inputs[0], .float32, "addingProduct"), try operand(inputs[1], .float32, "addingProduct"),
+                                  try operand(inputs[2], .float32, "addingProduct"), into: output.view)
         case .gather(let axis):
             backend.gather(try kernelReady(inputs[0]).view, axis: axis, index: inputs[1].view, into: output.view)
         default:

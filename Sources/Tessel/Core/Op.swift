@@ -61,6 +61,10 @@ public enum Op: Sendable, Equatable {
     case binary(BinaryOp)
     /// `condition ? a : b` (inputs: a bool condition, a, b), broadcasting all three.
     case select
+    /// `x + a * b` (inputs x, a, b) with broadcasting, float32, each element one fused
+    /// multiply-add: Swift's `addingProduct`, PyTorch's `addcmul`. Optimizer updates are made
+    /// of it (one pass where a product and a sum took two and a temporary).
+    case addingProduct
     /// Reduces the given axes away.
     case reduce(ReduceOp, axes: [Int])
     /// Softmax (or log-softmax) along one axis, float32.
@@ -125,6 +129,7 @@ public enum Op: Sendable, Equatable {
         case .unary(let op): return op.rawValue
         case .binary(let op): return op.rawValue
         case .select: return "where"
+        case .addingProduct: return "addingProduct"
         case .reduce(let op, _): return op.rawValue
         case .softmax(_, let log): return log ? "logSoftmax" : "softmax"
         case .matmul: return "matmul"

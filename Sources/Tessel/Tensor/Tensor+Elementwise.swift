@@ -120,6 +120,14 @@ extension Tensor {
         check(condition.dtype == .bool, "where: the condition must be a bool tensor, got \(condition.dtype) \(condition.shape)")
         return Dispatch.run(.select, [condition, a, b])
     }
+
+    /// `self + a * b` element-wise, broadcasting all three, each element one fused
+    /// multiply-add (one rounding), as Swift's `addingProduct(_:_:)` and PyTorch's
+    /// `torch.addcmul(self, a, b)`. The result is float32.
+    public func addingProduct(_ a: Tensor, _ b: Tensor) -> Tensor { Dispatch.run(.addingProduct, [self, a, b]) }
+
+    /// `self + a * b` for a Swift scalar `b` (weakly typed, as in `x * 2`).
+    public func addingProduct<S: TensorScalar>(_ a: Tensor, _ b: S) -> Tensor { addingProduct(a, scalar(b)) }
 }
 
 infix operator .== : ComparisonPrecedence

@@ -13,6 +13,16 @@ extension Tensor {
     public static func *= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.mul), lhs.scalar(rhs)) }
     public static func /= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.div), lhs.scalar(rhs)) }
 
+    /// `self += a * b` in one pass, each element one fused multiply-add (see
+    /// ``addingProduct(_:_:)``): an optimizer's `parameter -= rate * velocity` without a
+    /// temporary, as PyTorch's `addcmul_`.
+    public mutating func addProduct(_ a: Tensor, _ b: Tensor) {
+        self = Dispatch.run(.addingProduct, [self, a, b], into: self)
+    }
+
+    /// `self += a * b` for a Swift scalar `b`.
+    public mutating func addProduct<S: TensorScalar>(_ a: Tensor, _ b: S) { addProduct(a, scalar(b)) }
+
     private mutating func update(_ op: Op, _ rhs: Tensor) {
         self = Dispatch.run(op, self, rhs, into: self)
     }

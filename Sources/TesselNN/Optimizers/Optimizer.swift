@@ -35,11 +35,12 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
-        let rate = StepScalars(learningRate)
+        // The update is added times -rate: one fused pass over the parameter, no temporary.
+        let negativeRate = StepScalars(-learningRate)
         Tensor.withoutGrad {
             for (index, parameter) in parameters.enumerated() {
                 guard var update = parameter.grad else { continue }
-                if weightDecay != 0 { update = update + parameter * weightDecay }
+                if weightDecay != 0 { update = update.addingProduct(parameter, weightDecay) }
                 if momentum != 0 {
                     if var velocity = velocities[index] {
                         velocity *= momentum
@@ -48,10 +49,10 @@ public final class SGD: Optimizer {
                         velocities[index] = update.clone()
                     }
                     let velocity = velocities[index]!
-                    update = nesterov ? update + velocity * momentum : velocity
+                    update = nesterov ? update.addingProduct(velocity, momentum) : velocity
                 }
                 var target = parameter
-                target -= update * rate.on(parameter.device)
+                target.addProduct(update, negativeRate.on(parameter.device))
             }
         }
     }
@@ -103,7 +104,7 @@ public final class Adam: Optimizer {
                 let (stepSize, rootCorrection) = corrections[t]!
                 var target = parameter
                 if weightDecay != 0 {
-                    if decoupledWeightDecay { target *= decay.on(parameter.device) } else { gradient = gradient + parameter * weightDecay }
+                    if decoupledWeightDecay { target *= decay.on(parameter.device) } else { gradient = gradient.addingProduct(parameter, weightDecay) }
                 }
                 if moments[index] == nil {
                     moments[index] = (Tensor.zeros(parameter.shape, device: parameter.device),
@@ -111,9 +112,9 @@ public final class Adam: Optimizer {
                 }
                 var (first, second) = moments[index]!
                 first *= beta1
-                first += gradient * (1 - beta1)
+                first.addProduct(gradient, 1 - beta1)
                 second *= beta2
-                second += gradient.square() * (1 - beta2)
+                second.addProduct(gradient, gradient * (1 - beta2))
                 target -= first * stepSize.on(parameter.device) / (second.sqrt() / rootCorrection.on(parameter.device) + epsilon)
             }
         }

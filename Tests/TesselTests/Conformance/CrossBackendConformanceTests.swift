@@ -24,6 +24,7 @@ final class CrossBackendConformanceTests: XCTestCase {
         Op("clamp", { a, _ in a.clamp(min: -1, max: 1) }),
         Op("==", { a, b in a.cast(.int32) .== b.cast(.int32) }), Op("<", { $0 .< $1 }), Op(">=", { $0 .>= $1 }),
         Op("where", { a, b in Tensor.where(a .> 0, a, b) }),
+        Op("addingProduct", { a, b in a.addingProduct(b, a) }), Op("addingProduct scalar", { a, b in b.addingProduct(a, Float(-0.75)) }),
         Op("cast int32", { a, _ in (a * 10).cast(.int32) }), Op("int32 floorDivide", { a, b in (a * 100).cast(.int32).floorDivide((b * 3).cast(.int32)) }),
         Op("sum", { a, _ in a.sum() }), Op("sum 0", { a, _ in a.sum(axis: 0) }), Op("sum -1 keep", { a, _ in a.sum(axis: -1, keepDims: true) }),
         Op("mean", { a, _ in a.mean(axis: 1) }), Op("max", { a, _ in a.max(axis: 0) }), Op("min", { a, _ in a.min() }),

@@ -98,6 +98,36 @@ final class OperationsConformanceTests: XCTestCase {
         }
     }
 
+    /// x + a * b with one rounding per element, bit for bit Swift's `Float.addingProduct`, on
+    /// every device: dense, broadcast (a scalar, a row), strided, int operands and in place.
+    func testAddingProductIsOneFusedMultiplyAdd() {
+        forEachDevice { device in
+            let n = 3 * 37
+            let xs = randomFloats(n, in: -3...3, seed: 21), as_ = randomFloats(n, in: -3...3, seed: 22)
+            let bs = randomFloats(n, in: -3...3, seed: 23), row = randomFloats(37, in: -2...2, seed: 24)
+            let x = try! Tensor(xs, shape: [3, 37], device: device), a = try! Tensor(as_, shape: [3, 37], device: device)
+            let b = try! Tensor(bs, shape: [3, 37], device: device), r = Tensor(row, device: device)
+            XCTAssertEqual(x.addingProduct(a, b).toArray(), (0..<n).map { xs[$0].addingProduct(as_[$0], bs[$0]) }, "[\(device)] dense")
+            XCTAssertEqual(x.addingProduct(a, Float(0.3)).toArray(), (0..<n).map { xs[$0].addingProduct(as_[$0], 0.3) }, "[\(device)] scalar")
+            XCTAssertEqual(x.addingProduct(r, b).toArray(), (0..<n).map { xs[$0].addingProduct(row[$0 % 37], bs[$0]) }, "[\(device)] row")
+            XCTAssertEqual(x.T.addingProduct(a.T, b.T).contiguous().toArray(), a.T.contiguous().toArray().indices.map { i in
+                let (column, line) = (i / 3, i % 3), k = line * 37 + column
+                return xs[k].addingProduct(as_[k], bs[k])
+            }, "[\(device)] transposed")
+            let ints = Tensor([1, 2, 3] as [Int32], device: device)
+            XCTAssertEqual(ints.addingProduct(ints, 2).dtype, .float32)
+            XCTAssertEqual(ints.addingProduct(ints, 2).toArray(), [3, 6, 9], "[\(device)] int operands")
+            var target = x.clone()
+            let storage = target.storage
+            target.addProduct(a, b)
+            XCTAssertTrue(target.storage === storage, "[\(device)] addProduct writes in place")
+            XCTAssertEqual(target.toArray(), (0..<n).map { xs[$0].addingProduct(as_[$0], bs[$0]) }, "[\(device)] in place")
+            var column = x[0..., 5]
+            column.addProduct(r[0..<3], 2)
+            XCTAssertEqual(x[0..., 5].toArray(), (0..<3).map { xs[$0 * 37 + 5].addingProduct(row[$0], 2) }, "[\(device)] into a view")
+        }
+    }
+
     func testScatterAddAndIndexAdd() throws {
         let f = try fixtures()
         forEachDevice { device in

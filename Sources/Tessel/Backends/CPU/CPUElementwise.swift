@@ -322,6 +322,38 @@ extension CPUBackend {
         }
     }
 
+    func addingProduct(_ x: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
+        if !output.layout.isContiguous, let order = output.layout.denseAxisOrder {
+            return addingProduct(x.permuted(order), a.permuted(order), b.permuted(order), into: output.permuted(order))
+        }
+        let runs = StridedRuns([x.layout, a.layout, b.layout, output.layout])
+        let px = x.cpuBase(Float.self), pa = a.cpuBase(Float.self), pb = b.cpuBase(Float.self)
+        let out = UncheckedSendable(output.cpuBase(Float.self))
+        let (sx, sa, sb, so) = (runs.innerStride(0), runs.innerStride(1), runs.innerStride(2), runs.innerStride(3))
+        parallelFor(x.count, grain: elementwiseGrain) { range in
+            runs.forEachRun(in: range) { offsets, length in
+                let xp = px + offsets[0], ap = pa + offsets[1], bp = pb + offsets[2], target = out.value + offsets[3]
+                var i = 0
+                if so == 1 && sx <= 1 && sa <= 1 && sb <= 1 {
+                    // Dense runs, each operand moving along or broadcast (a Swift scalar, a row).
+                    @inline(__always) func lanes(_ p: UnsafePointer<Float>, _ stride: Int) -> Vector<Float> {
+                        stride == 0 ? Vector(repeating: p[0]) : loadVector(p + i)
+                    }
+                    while i + simdWidth <= length {
+                        var sum = lanes(xp, sx)
+                        sum.addProduct(lanes(ap, sa), lanes(bp, sb))
+                        storeVector(sum, target + i)
+                        i += simdWidth
+                    }
+                }
+                while i < length {
+                    target[i &* so] = (xp[i &* sx]).addingProduct(ap[i &* sa], bp[i &* sb])
+                    i += 1
+                }
+            }
+        }
+    }
+
     func cast(_ source: StridedView, to dtype: DType, into output: StridedView) {
         if !output.layout.isContiguous && source.dtype != dtype && !(source.dtype == .bool && dtype == .int32) {
             if let order = output.layout.denseAxisOrder { return cast(source.permuted(order), to: dtype, into: output.permuted(order)) }

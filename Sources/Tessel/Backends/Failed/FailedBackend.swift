@@ -33,6 +33,7 @@ final class FailedBackend: Backend {
     func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView) {}
     func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView) {}
     func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {}
+    func addingProduct(_ x: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {}
     func reduce(_ op: ReduceOp, _ x: StridedView, reducedRank: Int, into output: any BackendBuffer) {}
     func softmax(_ x: StridedView, log: Bool, into output: any BackendBuffer) {}
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer, accumulate: Bool) {}

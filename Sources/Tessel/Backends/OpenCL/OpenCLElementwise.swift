@@ -124,6 +124,13 @@ extension OpenCLBackend {
                                          operand(output, "select")])
     }
 
+    public func addingProduct(_ x: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
+        check(x.shape == a.shape && a.shape == b.shape && x.dtype == .float32 && a.dtype == .float32 && b.dtype == .float32,
+              "addingProduct: float32 operands of one shape, got \(x.shape), \(a.shape) and \(b.shape)")
+        launchElementwise("adding_product_f", [operand(x, "addingProduct"), operand(a, "addingProduct"), operand(b, "addingProduct"),
+                                               operand(output, "addingProduct")])
+    }
+
     public func gather(_ x: StridedView, axis: Int, index: StridedView, into output: StridedView) {
         check(axis >= 0 && axis < x.layout.rank && index.layout.rank == x.layout.rank,
               "gather: axis \(axis) of \(x.shape) with index \(index.shape)")
