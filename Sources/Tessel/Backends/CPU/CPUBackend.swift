@@ -7,6 +7,8 @@ import Foundation
 final class CPUBackend: Backend {
     let device = Device.cpu
     let pool: BufferPool<HostMemory>
+    /// `pool` for its buffers, which hold it without counting (see `CPUBuffer`).
+    private let buffersPool: Unmanaged<BufferPool<HostMemory>>
 
     init() {
         // A training step allocates the same sizes every iteration; reusing host blocks saves
@@ -19,7 +21,11 @@ final class CPUBackend: Backend {
         if let text = ProcessInfo.processInfo.environment["TESSEL_CPU_MEMORY_LIMIT"], let limit = Int(text), limit >= 0 {
             pool.setActiveLimit(limit)
         }
+        buffersPool = CPUBuffer.keepForever(pool)
     }
+
+    /// The cached blocks go with the backend; the pool object itself stays (see `CPUBuffer.pool`).
+    deinit { pool.trimCache(to: 0) }
 
     /// Described on first read: the peak needs the clock, which is measured by keeping every
     /// core busy for a moment, a cost that creating the backend (every program does) must not pay.
@@ -38,8 +44,8 @@ final class CPUBackend: Backend {
                           maxWorkGroupSize: 1, details: details, peakFlops: peak)
     }()
 
-    func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count, pool: pool) }
-    func tryAllocate(count: Int) -> (any BackendBuffer)? { CPUBuffer(tryCount: count, pool: pool) }
+    func allocate(count: Int) -> any BackendBuffer { CPUBuffer(count: count, pool: buffersPool) }
+    func tryAllocate(count: Int) -> (any BackendBuffer)? { CPUBuffer(tryCount: count, pool: buffersPool) }
 
     var memoryStats: MemoryStats { pool.stats }
     func emptyMemoryCache() { pool.trimCache(to: 0) }

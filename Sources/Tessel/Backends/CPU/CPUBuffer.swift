@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A 64-byte aligned block of host memory (SIMD loads never straddle cache lines), owned by
 /// the pool that made it, which frees it (`free()`) when it evicts it.
 ///
@@ -17,23 +19,38 @@ final class CPUBuffer: BackendBuffer, Sendable {
     let memory: HostMemory
     let count: Int
     let bytes: Int
-    let pool: BufferPool<HostMemory>
+    /// Not counted: a small op makes and frees a buffer, and counting its pool cost atomic
+    /// reference-count updates at both ends (an `unowned(unsafe)` reference is still retained
+    /// around each call). Pools are never freed (`keepForever`: one per CPU backend, which a
+    /// process makes once), so the reference cannot dangle.
+    private let pool: Unmanaged<BufferPool<HostMemory>>
 
-    init(count: Int, pool: BufferPool<HostMemory>) {
-        (memory, bytes) = pool.take(bytes: count * 4)
+    private static let keptPools = Mutex<[BufferPool<HostMemory>]>([])
+
+    /// Keeps `pool` alive for the rest of the process, so that buffers may hold it uncounted.
+    static func keepForever(_ pool: BufferPool<HostMemory>) -> Unmanaged<BufferPool<HostMemory>> {
+        keptPools.withLock { $0.append(pool) }
+        return Unmanaged.passUnretained(pool)
+    }
+
+    init(count: Int, pool: Unmanaged<BufferPool<HostMemory>>) {
+        (memory, bytes) = pool._withUnsafeGuaranteedRef { $0.take(bytes: count * 4) }
         self.count = count
         self.pool = pool
     }
 
     /// Nil when the pool has no room (see `BufferPool.tryTake`).
-    init?(tryCount count: Int, pool: BufferPool<HostMemory>) {
-        guard let taken = pool.tryTake(bytes: count * 4) else { return nil }
+    init?(tryCount count: Int, pool: Unmanaged<BufferPool<HostMemory>>) {
+        guard let taken = pool._withUnsafeGuaranteedRef({ $0.tryTake(bytes: count * 4) }) else { return nil }
         (memory, bytes) = taken
         self.count = count
         self.pool = pool
     }
 
-    deinit { pool.recycle(memory, bytes: bytes) }
+    deinit {
+        let (memory, bytes) = (memory, bytes)
+        pool._withUnsafeGuaranteedRef { $0.recycle(memory, bytes: bytes) }
+    }
 
     var pointer: UnsafeMutableRawPointer { memory.pointer }
     func typed<T>(_: T.Type) -> UnsafeMutablePointer<T> { memory.pointer.assumingMemoryBound(to: T.self) }
