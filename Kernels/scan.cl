@@ -65,12 +65,29 @@ __kernel void NAME(int rows, int length, Shape so, __global const T* in, View vi
 ARGSORT(argsort_f, float, BEFORE_F)
 ARGSORT(argsort_i, int, BEFORE_I)
 
-// Bytes to int32 or float32: element i is byte i % 4 of word i / 4 (little-endian).
-#define UNPACK(NAME, T) \
-__kernel void NAME(int n, Shape s, __global const uint* packed, __global T* out, View vo) { \
+// Bytes to int32 or float32: element i is byte i % 4 of word i / 4 (little-endian); a float is
+// byte * scale + shift (one fma, as the CPU's), an int the byte itself.
+#define WIDEN_F(b) fma((float)(b), scale, shift)
+#define WIDEN_I(b) (int)(b)
+#define UNPACK(NAME, T, WIDEN) \
+__kernel void NAME(int n, Shape s, __global const uint* packed, __global T* out, View vo, float scale, float shift) { \
     int i = get_global_id(0); \
     if (i >= n) return; \
-    out[view_offset(s, vo, i)] = (T)((packed[i / 4] >> (8 * (i % 4))) & 0xffu); \
+    out[view_offset(s, vo, i)] = WIDEN((packed[i / 4] >> (8 * (i % 4))) & 0xffu); \
 }
-UNPACK(unpack_bytes_f, float)
-UNPACK(unpack_bytes_i, int)
+UNPACK(unpack_bytes_f, float, WIDEN_F)
+UNPACK(unpack_bytes_i, int, WIDEN_I)
+
+// The same into a contiguous output (a batch of images): `run` words per work-item, each word
+// read once and its four bytes written side by side, no index arithmetic per element.
+#define UNPACK_DENSE(NAME, T, WIDEN) \
+__kernel void NAME(int n, int run, __global const uint* packed, __global T* out, int offset, float scale, float shift) { \
+    int words = (n + 3) / 4, first = get_global_id(0) * run, last = min(first + run, words); \
+    for (int w = first; w < last; ++w) { \
+        uint word = packed[w]; \
+        int i = 4 * w; \
+        for (int k = 0; k < 4 && i + k < n; ++k) out[offset + i + k] = WIDEN((word >> (8 * k)) & 0xffu); \
+    } \
+}
+UNPACK_DENSE(unpack_bytes_dense_f, float, WIDEN_F)
+UNPACK_DENSE(unpack_bytes_dense_i, int, WIDEN_I)

@@ -111,8 +111,9 @@ public protocol Backend: AnyObject, Sendable {
     /// at the position of its window's first maximum in `x`.
     func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView)
     /// The bytes at the start of `packed` (one per element, little-endian within each 4-byte
-    /// word) widened to `output`'s dtype, int32 or float32 (0...255).
-    func unpackBytes(_ packed: any BackendBuffer, into output: StridedView)
+    /// word) widened to `output`'s dtype: int32 (0...255; `scale` 1, `shift` 0) or float32
+    /// `byte * scale + shift`, one fused multiply-add.
+    func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView)
 }
 
 extension Backend {

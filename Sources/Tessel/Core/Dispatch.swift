@@ -177,16 +177,16 @@ enum Dispatch {
                 padded.withUnsafeMutableBytes { $0.copyMemory(from: host) }
                 padded.withUnsafeBytes { backend.write($0, to: packed) }
             }
-            backend.unpackBytes(packed, into: output.view)
+            backend.unpackBytes(packed, scale: 1, shift: 0, into: output.view)
             return output
-        case .unpackBytes(let dtype):
+        case .unpackBytes(let dtype, let scale, let shift):
             // The backends read packed bytes from the start of a buffer, in order.
             let x = inputs[0]
             let packed = x.isContiguous && x.offset == 0 ? x : try copy(x)
             var shape = x.layout.shape
             shape[shape.count - 1] *= 4
             let output = try empty(shape, dtype: dtype, on: packed.storage.backend)
-            if output.count > 0 { packed.storage.backend.unpackBytes(packed.storage.buffer, into: output.view) }
+            if output.count > 0 { packed.storage.backend.unpackBytes(packed.storage.buffer, scale: scale, shift: shift, into: output.view) }
             return output
 
         case .reshape(let shape):

@@ -20,10 +20,11 @@ public enum Op: Sendable, Equatable {
     /// A tensor of `shape` from host bytes, one per element (pixels), widened on the device.
     case fromBytes(shape: [Int], dtype: DType, device: Device)
     /// Bytes kept four to an int32 word (byte j of a row is byte j % 4 of word j / 4,
-    /// little-endian) widened to `dtype`, int32 or float32 (0...255): int32 [..., W] becomes
-    /// [..., 4 * W]. A dataset kept packed on the device costs a quarter of its float size,
-    /// and so does each batch gathered from it.
-    case unpackBytes(DType)
+    /// little-endian) widened to `dtype`: int32 [..., W] becomes [..., 4 * W], int32 values
+    /// 0...255 or float32 `byte * scale + shift` (one fused multiply-add: a batch's
+    /// normalisation comes with it). A dataset kept packed on the device costs a quarter of its
+    /// float size, and so does each batch gathered from it.
+    case unpackBytes(DType, scale: Float, shift: Float)
 
     // MARK: Views (no kernel: the output shares its input's storage)
 

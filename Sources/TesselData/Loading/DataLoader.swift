@@ -6,7 +6,7 @@ import Tessel
 /// The whole set goes to the device once and stays there as bytes, four to an int32 word (a
 /// quarter of its float size: MNIST's training set is 47 MB, not 188). A batch is one
 /// `indexSelect` of packed images and one of labels on the device, then one kernel that widens
-/// the bytes and a multiply-add that normalises them, so no pixel passes through the host
+/// and normalises the bytes (`byte * scale + shift`), so no pixel passes through the host
 /// during training and a batch reads a quarter of the bytes a float set would make it read.
 /// The iterator issues the next batch's work before it hands out the current one, so on a
 /// device with a queue (OpenCL) it runs while the step is computed.
@@ -99,10 +99,9 @@ public final class DataLoader {
                      labels: labels.indexSelect(axis: 0, indices: picked))
     }
 
-    /// Packed images [n, words] as normalised float32 [n, 1, rows, columns].
+    /// Packed images [n, words] as normalised float32 [n, 1, rows, columns]: one kernel.
     private func widened(_ packed: Tensor) -> Tensor {
-        var pixels = packed.unpackingBytes(count: rows * columns).reshape([packed.shape[0], 1, rows, columns])
-        normalization.apply(toPixelsInPlace: &pixels)
-        return pixels
+        packed.unpackingBytes(count: rows * columns, scale: normalization.scale, shift: normalization.shift)
+            .reshape([packed.shape[0], 1, rows, columns])
     }
 }

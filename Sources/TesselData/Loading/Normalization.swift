@@ -16,6 +16,11 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// MNIST's training-set pixel mean and standard deviation (after scaling to 0...1).
     public static let mnist = Normalization(mean: 0.1307, std: 0.3081)
 
+    /// What a byte is multiplied by: `x / 255 / std - mean / std` is `x * scale + shift`.
+    public var scale: Float { 1 / (255 * std) }
+    /// What is added after the multiplication (see ``scale``).
+    public var shift: Float { -mean / std }
+
     /// `pixels` (float32 values 0...255) scaled and normalised.
     public func apply(toPixels pixels: Tensor) -> Tensor {
         // One multiply-add: x / 255 / std - mean / std.

@@ -185,6 +185,13 @@ final class OperationsConformanceTests: XCTestCase {
             XCTAssertEqual(odd.unpackingBytes().toArray(), [1, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8, 9, 10, 0, 0, 0],
                            "[\(device)] the padding is zeros")
             XCTAssertNil(try? Tensor(packingBytes: pixels, shape: [2, 2], device: device), "[\(device)] 7 bytes do not fill [2, 2]")
+            // Widened and normalised in one kernel: byte * scale + shift with one rounding,
+            // contiguous and through a padded (sliced) row.
+            let (scale, shift): (Float, Float) = (1 / (255 * 0.3081), -0.1307 / 0.3081)
+            XCTAssertEqual(packed.unpackingBytes(scale: scale, shift: shift).toArray(),
+                           rows.flatMap { $0 }.map { shift.addingProduct(Float($0), scale) }, "[\(device)] scaled and shifted")
+            XCTAssertEqual(odd.unpackingBytes(count: 5, scale: scale, shift: shift).toArray(),
+                           (1...10).map { shift.addingProduct(Float($0), scale) }, "[\(device)] padded rows scaled")
 
             // An explicit generator: the same stream whatever else draws, the same on every device.
             let first = Tensor.rand([5], generator: Generator(seed: 42), device: device).toArray()

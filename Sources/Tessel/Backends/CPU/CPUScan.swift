@@ -53,13 +53,16 @@ extension CPUBackend {
         }
     }
 
-    func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {
+    func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView) {
+        check(output.dtype == .float32 || (scale == 1 && shift == 0), "unpackBytes: int32 bytes are not scaled")
         let bytes = UnsafePointer(packed.cpuPointer(UInt8.self))
         if output.layout.isContiguous {
-            // A vector of bytes at a time: one zero-extension and one conversion per vector.
+            // A vector of bytes at a time: one zero-extension, one conversion and one fused
+            // multiply-add per vector.
             if output.dtype == .float32 {
+                let scales = Vector<Float>(repeating: scale), shifts = Vector<Float>(repeating: shift)
                 widenContiguous(bytes, into: output.cpuBase(Float.self) + output.layout.offset, count: output.count) {
-                    Vector<Float>(Vector<Int32>(truncatingIfNeeded: $0))
+                    shifts.addingProduct(Vector<Float>(Vector<Int32>(truncatingIfNeeded: $0)), scales)
                 }
             } else {
                 widenContiguous(bytes, into: output.cpuBase(Int32.self) + output.layout.offset, count: output.count) {
@@ -74,7 +77,7 @@ extension CPUBackend {
             let target = UncheckedSendable(output.cpuBase(Float.self))
             parallelFor(output.count, grain: elementwiseGrain) { range in
                 runs.forEachRun(in: range) { offsets, length in
-                    for i in 0..<length { target.value[offsets[1] + i * stride] = Float(bytes[offsets[0] + i]) }
+                    for i in 0..<length { target.value[offsets[1] + i * stride] = shift.addingProduct(Float(bytes[offsets[0] + i]), scale) }
                 }
             }
         } else {

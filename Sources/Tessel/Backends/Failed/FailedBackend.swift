@@ -47,7 +47,7 @@ final class FailedBackend: Backend {
     func windowMax(_ x: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
     func windowMaxGradient(_ x: StridedView, _ gradient: StridedView, _ windows: WindowGeometry, into output: StridedView) {}
     func fold(_ columns: StridedView, _ windows: WindowGeometry, channelsLast: Bool, into output: StridedView) {}
-    func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {}
+    func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView) {}
 }
 
 /// A buffer with a size and no memory.

@@ -12,13 +12,22 @@ extension OpenCLBackend {
         launchRows("argsort_\(Self.suffix(x.dtype))", x, output, extra: [.buffer(scratch), .int(descending ? 1 : 0)])
     }
 
-    public func unpackBytes(_ packed: any BackendBuffer, into output: StridedView) {
+    public func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView) {
         guard output.count > 0 else { return }
+        check(output.dtype == .float32 || (scale == 1 && shift == 0), "unpackBytes: int32 bytes are not scaled")
         let target = checked(output.buffer, output.layout, "fromBytes")
+        if output.layout.isContiguous {
+            let words = (output.count + 3) / 4, run = elementwiseRun(count: words)
+            launcher.launch(kernel("unpack_bytes_dense_\(Self.suffix(output.dtype))"), count: (words + run - 1) / run,
+                            groups: run > 1 ? probe.computeUnits * 4 : 1, [.int(output.count), .int(run), .buffer(clBuffer(packed)), .buffer(target), .int(output.layout.offset),
+                             .uint(scale.bitPattern), .uint(shift.bitPattern)])
+            return
+        }
         let layout = output.layout.rank == 0 ? Layout(shape: [1], strides: [1], offset: output.layout.offset) : output.layout
         check(layout.rank <= CLViewArgs.maxRank, "fromBytes: at most \(CLViewArgs.maxRank) axes, got \(output.shape)")
         launcher.launch(kernel("unpack_bytes_\(Self.suffix(output.dtype))"), count: output.count,
-                        [.int(output.count), CLViewArgs.shape(layout), .buffer(clBuffer(packed)), .buffer(target), CLViewArgs.view(layout)])
+                        [.int(output.count), CLViewArgs.shape(layout), .buffer(clBuffer(packed)), .buffer(target), CLViewArgs.view(layout),
+                         .uint(scale.bitPattern), .uint(shift.bitPattern)])
     }
 
     /// Launches a row kernel: the leading axes of `x` and `output` (shape `so`) index the rows,
