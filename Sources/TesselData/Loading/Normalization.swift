@@ -21,17 +21,9 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// What is added after the multiplication (see ``scale``).
     public var shift: Float { -mean / std }
 
-    /// `pixels` (float32 values 0...255) scaled and normalised.
+    /// `pixels` (float32 values 0...255) scaled and normalised: `pixels * scale + shift`, one
+    /// fused multiply-add per element, the same bits as a ``DataLoader`` batch widened from bytes.
     public func apply(toPixels pixels: Tensor) -> Tensor {
-        // One multiply-add: x / 255 / std - mean / std.
-        pixels * (1 / (255 * std)) - mean / std
-    }
-
-    /// `pixels` scaled and normalised in place (a whole dataset: no second copy of it).
-    public func apply(toPixelsInPlace pixels: inout Tensor) {
-        Tensor.withoutGrad {
-            pixels *= 1 / (255 * std)
-            if mean != 0 { pixels -= mean / std }
-        }
+        Tensor(shift, device: pixels.device).addingProduct(pixels, scale)
     }
 }
