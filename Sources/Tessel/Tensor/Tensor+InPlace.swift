@@ -14,7 +14,7 @@ extension Tensor {
     public static func /= <S: TensorScalar>(lhs: inout Tensor, rhs: S) { lhs.update(.binary(.div), lhs.scalar(rhs)) }
 
     /// `self += a * b` in one pass, each element one fused multiply-add (see
-    /// ``addingProduct(_:_:)``): an optimizer's `parameter -= rate * velocity` without a
+    /// `addingProduct(_:_:)`): an optimizer's `parameter -= rate * velocity` without a
     /// temporary, as PyTorch's `addcmul_`.
     public mutating func addProduct(_ a: Tensor, _ b: Tensor) {
         self = Dispatch.run(.addingProduct, [self, a, b], into: self)

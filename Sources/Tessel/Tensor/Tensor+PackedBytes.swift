@@ -39,7 +39,7 @@ extension Tensor {
         self = bytes.withUnsafeBytes { Tensor.packing($0, shape: shape, device: device) }
     }
 
-    /// The bytes this int32 tensor holds packed (see ``init(packingBytes:shape:device:)``)
+    /// The bytes this int32 tensor holds packed (see `init(packingBytes:shape:device:)`)
     /// widened to `dtype`, int32 or float32 values 0...255: [..., W] becomes [..., count], the
     /// first `count` bytes of each row (all 4 * W by default). One kernel on the device.
     public func unpackingBytes(count: Int? = nil, dtype: DType = .float32) -> Tensor {
