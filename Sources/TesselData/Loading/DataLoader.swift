@@ -25,8 +25,8 @@ public final class DataLoader {
     public let normalization: Normalization
     /// The number of examples.
     public let count: Int
-    /// All images, normalised, [count, 1, rows, columns] (widened from the packed bytes on
-    /// each call).
+    /// All images, normalised, [count, 1, rows, columns]: widened from the packed bytes on each
+    /// read (one kernel, and a float copy of the whole set: read it once).
     public var images: Tensor { widened(packedImages) }
     /// All labels on the device, int32 [count].
     public let labels: Tensor

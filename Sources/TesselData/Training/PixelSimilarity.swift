@@ -6,10 +6,11 @@ import Tessel
 public func pixelSimilarityAccuracy(train: LabeledImages, valid: LabeledImages, device: Device) -> [Double] {
     let trainLoader = DataLoader(train, batchSize: train.count, device: device)
     let validLoader = DataLoader(valid, batchSize: valid.count, device: device)
-    // [classes, 1, rows, columns]: each class's mean image.
+    // [classes, 1, rows, columns]: each class's mean image (the set widened once).
+    let trainImages = trainLoader.images
     let means = Tensor.stack((0..<train.classCount).map { label in
         let mask = (trainLoader.labels .== Int32(label)).cast(.float32).reshape([-1, 1, 1, 1])
-        return (trainLoader.images * mask).sum(axis: 0) / mask.sum()
+        return (trainImages * mask).sum(axis: 0) / mask.sum()
     })
     // [valid, classes]: the distance of each image to each mean.
     let distances = (validLoader.images.unsqueeze(axis: 1) - means.unsqueeze(axis: 0)).abs().mean(axes: [2, 3, 4])

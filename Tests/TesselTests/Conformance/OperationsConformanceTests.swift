@@ -114,6 +114,9 @@ final class OperationsConformanceTests: XCTestCase {
                 let (column, line) = (i / 3, i % 3), k = line * 37 + column
                 return xs[k].addingProduct(as_[k], bs[k])
             }, "[\(device)] transposed")
+            let reversed = (0..<37).map { row[36 - $0] }
+            XCTAssertEqual(x[0].addingProduct(r.flip(0), b[1]).toArray(),
+                           (0..<37).map { xs[$0].addingProduct(reversed[$0], bs[37 + $0]) }, "[\(device)] a reversed operand")
             let ints = Tensor([1, 2, 3] as [Int32], device: device)
             XCTAssertEqual(ints.addingProduct(ints, 2).dtype, .float32)
             XCTAssertEqual(ints.addingProduct(ints, 2).toArray(), [3, 6, 9], "[\(device)] int operands")

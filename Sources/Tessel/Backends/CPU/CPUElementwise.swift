@@ -334,8 +334,9 @@ extension CPUBackend {
             runs.forEachRun(in: range) { offsets, length in
                 let xp = px + offsets[0], ap = pa + offsets[1], bp = pb + offsets[2], target = out.value + offsets[3]
                 var i = 0
-                if so == 1 && sx <= 1 && sa <= 1 && sb <= 1 {
-                    // Dense runs, each operand moving along or broadcast (a Swift scalar, a row).
+                if so == 1 && (sx == 0 || sx == 1) && (sa == 0 || sa == 1) && (sb == 0 || sb == 1) {
+                    // Dense runs, each operand moving along or broadcast (a Swift scalar, a row);
+                    // a reversed operand (stride -1) takes the element loop.
                     @inline(__always) func lanes(_ p: UnsafePointer<Float>, _ stride: Int) -> Vector<Float> {
                         stride == 0 ? Vector(repeating: p[0]) : loadVector(p + i)
                     }
