@@ -180,6 +180,7 @@ enum Dispatch {
             backend.unpackBytes(packed, scale: 1, shift: 0, into: output.view)
             return output
         case .unpackBytes(let dtype, let scale, let shift):
+            check(dtype == .float32 || (scale == 1 && shift == 0), "unpackBytes: int32 bytes are not scaled")
             // The backends read packed bytes from the start of a buffer, in order.
             let x = inputs[0]
             let packed = x.isContiguous && x.offset == 0 ? x : try copy(x)

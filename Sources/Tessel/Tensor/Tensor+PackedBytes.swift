@@ -43,25 +43,23 @@ extension Tensor {
     /// widened to `dtype`, int32 or float32 values 0...255: [..., W] becomes [..., count], the
     /// first `count` bytes of each row (all 4 * W by default). One kernel on the device.
     public func unpackingBytes(count: Int? = nil, dtype: DType = .float32) -> Tensor {
-        unpacking(count: count, .unpackBytes(dtype, scale: 1, shift: 0))
+        check(dtype != .bool, "unpackingBytes: bytes become int32 or float32, not bool")
+        return unpacking(count: count, dtype: dtype, scale: 1, shift: 0)
     }
 
     /// The packed bytes widened to float32 `byte * scale + shift`, one fused multiply-add each:
     /// a batch of pixels scaled and normalised in the kernel that widens it (`scale` 1 / (255 *
     /// std), `shift` -mean / std).
     public func unpackingBytes(count: Int? = nil, scale: Float, shift: Float) -> Tensor {
-        unpacking(count: count, .unpackBytes(.float32, scale: scale, shift: shift))
+        unpacking(count: count, dtype: .float32, scale: scale, shift: shift)
     }
 
-    private func unpacking(count: Int?, _ op: Op) -> Tensor {
+    private func unpacking(count: Int?, dtype: DType, scale: Float, shift: Float) -> Tensor {
         check(self.dtype == .int32 && rank >= 1, "unpackingBytes: expects int32 words with at least one axis, got \(self.dtype) \(shape)")
-        if case .unpackBytes(let dtype, _, _) = op {
-            check(dtype != .bool, "unpackingBytes: bytes become int32 or float32, not bool")
-        }
         let words = shape[rank - 1], length = count ?? 4 * words
         check(length <= 4 * words && length > 4 * words - 4 || (words == 0 && length == 0),
               "unpackingBytes: rows of \(words) words hold \(Swift.max(0, 4 * words - 3))...\(4 * words) bytes, not \(length) (shape \(shape))")
-        let widened = Dispatch.run(op, [self])
+        let widened = Dispatch.run(.unpackBytes(dtype, scale: scale, shift: shift), [self])
         guard length < 4 * words else { return widened }
         let leading = [TensorIndex](repeating: .range(start: nil, end: nil, step: 1), count: rank - 1)
         return widened.slice(leading + [.range(start: 0, end: length, step: 1)]).contiguous()

@@ -304,53 +304,55 @@ extension CPUBackend {
     }
 
     func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
-        if !output.layout.isContiguous, let order = output.layout.denseAxisOrder {
-            return select(condition.permuted(order), a.permuted(order), b.permuted(order), into: output.permuted(order))
-        }
         // Two passes through the generic binary loop would need a temporary; a direct run walk does not.
-        let runs = StridedRuns([condition.layout, a.layout, b.layout, output.layout])
-        let c = condition.cpuBase(Int32.self), x = a.cpuBase(UInt32.self), y = b.cpuBase(UInt32.self)
-        let out = UncheckedSendable(output.cpuBase(UInt32.self))
-        let strides = (0..<4).map(runs.innerStride)
-        parallelFor(a.count, grain: elementwiseGrain) { range in
-            runs.forEachRun(in: range) { offsets, length in
-                let cp = c + offsets[0], xp = x + offsets[1], yp = y + offsets[2], target = out.value + offsets[3]
-                for i in 0..<length {
-                    target[i * strides[3]] = cp[i * strides[0]] != 0 ? xp[i * strides[1]] : yp[i * strides[2]]
-                }
-            }
+        forEachTernaryRun(condition, a, b, into: output) { (c: UnsafePointer<Int32>, x: UnsafePointer<UInt32>, y: UnsafePointer<UInt32>,
+                                                            target: UnsafeMutablePointer<UInt32>, strides, length) in
+            let (sc, sx, sy, so) = strides
+            for i in 0..<length { target[i &* so] = c[i &* sc] != 0 ? x[i &* sx] : y[i &* sy] }
         }
     }
 
     func addingProduct(_ x: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView) {
-        if !output.layout.isContiguous, let order = output.layout.denseAxisOrder {
-            return addingProduct(x.permuted(order), a.permuted(order), b.permuted(order), into: output.permuted(order))
+        forEachTernaryRun(x, a, b, into: output) { (xp: UnsafePointer<Float>, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>,
+                                                    target: UnsafeMutablePointer<Float>, strides, length) in
+            let (sx, sa, sb, so) = strides
+            var i = 0
+            if so == 1 && (sx == 0 || sx == 1) && (sa == 0 || sa == 1) && (sb == 0 || sb == 1) {
+                // Dense runs, each operand moving along or broadcast (a Swift scalar, a row);
+                // a reversed operand (stride -1) takes the element loop.
+                @inline(__always) func lanes(_ p: UnsafePointer<Float>, _ stride: Int) -> Vector<Float> {
+                    stride == 0 ? Vector(repeating: p[0]) : loadVector(p + i)
+                }
+                while i + simdWidth <= length {
+                    var sum = lanes(xp, sx)
+                    sum.addProduct(lanes(ap, sa), lanes(bp, sb))
+                    storeVector(sum, target + i)
+                    i += simdWidth
+                }
+            }
+            while i < length {
+                target[i &* so] = xp[i &* sx].addingProduct(ap[i &* sa], bp[i &* sb])
+                i += 1
+            }
         }
-        let runs = StridedRuns([x.layout, a.layout, b.layout, output.layout])
-        let px = x.cpuBase(Float.self), pa = a.cpuBase(Float.self), pb = b.cpuBase(Float.self)
-        let out = UncheckedSendable(output.cpuBase(Float.self))
-        let (sx, sa, sb, so) = (runs.innerStride(0), runs.innerStride(1), runs.innerStride(2), runs.innerStride(3))
-        parallelFor(x.count, grain: elementwiseGrain) { range in
+    }
+
+    /// Walks three operands and an output of one shape run by run on all cores (an output in a
+    /// permuted dense order, channels-last, in that order): `body(a, b, c, output, strides,
+    /// length)` gets each run's pointers and the four inner strides.
+    private func forEachTernaryRun<A, B, C, R>(_ a: StridedView, _ b: StridedView, _ c: StridedView, into output: StridedView,
+                                               _ body: (UnsafePointer<A>, UnsafePointer<B>, UnsafePointer<C>, UnsafeMutablePointer<R>,
+                                                        (Int, Int, Int, Int), Int) -> Void) {
+        if !output.layout.isContiguous, let order = output.layout.denseAxisOrder {
+            return forEachTernaryRun(a.permuted(order), b.permuted(order), c.permuted(order), into: output.permuted(order), body)
+        }
+        let runs = StridedRuns([a.layout, b.layout, c.layout, output.layout])
+        let pa = UnsafePointer(a.cpuBase(A.self)), pb = UnsafePointer(b.cpuBase(B.self)), pc = UnsafePointer(c.cpuBase(C.self))
+        let out = UncheckedSendable(output.cpuBase(R.self))
+        let strides = (runs.innerStride(0), runs.innerStride(1), runs.innerStride(2), runs.innerStride(3))
+        parallelFor(a.count, grain: elementwiseGrain) { range in
             runs.forEachRun(in: range) { offsets, length in
-                let xp = px + offsets[0], ap = pa + offsets[1], bp = pb + offsets[2], target = out.value + offsets[3]
-                var i = 0
-                if so == 1 && (sx == 0 || sx == 1) && (sa == 0 || sa == 1) && (sb == 0 || sb == 1) {
-                    // Dense runs, each operand moving along or broadcast (a Swift scalar, a row);
-                    // a reversed operand (stride -1) takes the element loop.
-                    @inline(__always) func lanes(_ p: UnsafePointer<Float>, _ stride: Int) -> Vector<Float> {
-                        stride == 0 ? Vector(repeating: p[0]) : loadVector(p + i)
-                    }
-                    while i + simdWidth <= length {
-                        var sum = lanes(xp, sx)
-                        sum.addProduct(lanes(ap, sa), lanes(bp, sb))
-                        storeVector(sum, target + i)
-                        i += simdWidth
-                    }
-                }
-                while i < length {
-                    target[i &* so] = (xp[i &* sx]).addingProduct(ap[i &* sa], bp[i &* sb])
-                    i += 1
-                }
+                body(pa + offsets[0], pb + offsets[1], pc + offsets[2], out.value + offsets[3], strides, length)
             }
         }
     }

@@ -54,7 +54,6 @@ extension CPUBackend {
     }
 
     func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView) {
-        check(output.dtype == .float32 || (scale == 1 && shift == 0), "unpackBytes: int32 bytes are not scaled")
         let bytes = UnsafePointer(packed.cpuPointer(UInt8.self))
         if output.layout.isContiguous {
             // A vector of bytes at a time: one zero-extension, one conversion and one fused

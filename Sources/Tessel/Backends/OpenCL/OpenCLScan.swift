@@ -14,7 +14,6 @@ extension OpenCLBackend {
 
     public func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView) {
         guard output.count > 0 else { return }
-        check(output.dtype == .float32 || (scale == 1 && shift == 0), "unpackBytes: int32 bytes are not scaled")
         let target = checked(output.buffer, output.layout, "fromBytes")
         if output.layout.isContiguous {
             let words = (output.count + 3) / 4, run = elementwiseRun(count: words)
