@@ -70,6 +70,7 @@ final class OpVocabularyTests: XCTestCase {
         ("where", { Tensor.where($0.mask, $0.m, $0.v) }),
         ("addingProduct", { $0.m.addingProduct($0.v, 2) }),
         ("addProduct", { var x = $0.m.clone(); x.addProduct($0.v, $0.m); return x }),
+        ("multiply(by:adding:)", { var x = $0.m.clone(); x.multiply(by: 0.5, adding: $0.v); return x }),
         ("sum", { $0.m.sum() }), ("sum axis", { $0.m.sum(axis: 1, keepDims: true) }), ("mean", { $0.m.mean(axis: 0) }),
         ("max", { $0.m.max(axis: 1) }), ("min", { $0.m.min() }), ("argmax", { $0.m.argmax(axis: 1) }), ("argmin", { $0.m.argmin() }),
         ("logSumExp", { $0.m.logSumExp(axis: 1) }), ("softmax", { $0.m.softmax(axis: 0) }), ("logSoftmax", { $0.m.logSoftmax() }),

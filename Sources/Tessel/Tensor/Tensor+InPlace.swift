@@ -23,6 +23,18 @@ extension Tensor {
     /// `self += a * b` for a Swift scalar `b`.
     public mutating func addProduct<S: TensorScalar>(_ a: Tensor, _ b: S) { addProduct(a, scalar(b)) }
 
+    /// `self = self * factor + addend` in one pass, each element one fused multiply-add: a
+    /// momentum buffer's `velocity = momentum * velocity + gradient` (PyTorch's
+    /// `buf.mul_(momentum).add_(grad)`) without a second pass over it.
+    public mutating func multiply(by factor: Tensor, adding addend: Tensor) {
+        self = Dispatch.run(.addingProduct, [addend, self, factor], into: self)
+    }
+
+    /// `self = self * factor + addend` for a Swift scalar `factor`.
+    public mutating func multiply<S: TensorScalar>(by factor: S, adding addend: Tensor) {
+        multiply(by: scalar(factor), adding: addend)
+    }
+
     private mutating func update(_ op: Op, _ rhs: Tensor) {
         self = Dispatch.run(op, self, rhs, into: self)
     }

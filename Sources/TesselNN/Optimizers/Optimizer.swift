@@ -43,8 +43,7 @@ public final class SGD: Optimizer {
                 if weightDecay != 0 { update = update.addingProduct(parameter, weightDecay) }
                 if momentum != 0 {
                     if var velocity = velocities[index] {
-                        velocity *= momentum
-                        velocity += update
+                        velocity.multiply(by: momentum, adding: update)
                     } else {
                         velocities[index] = update.clone()
                     }

@@ -55,8 +55,12 @@ final class MatmulConformanceTests: XCTestCase {
             // (9, 8192, 32) takes the CPU's split-K path (a convolution's weight gradient) with a
             // transposed operand.
             // (128, 784, 100) is the MLP's first layer: whole register-transposed blocks of a transposed B,
-            // K blocks with rows past the last block, and a ragged last panel.
-            for (i, (m, k, n)) in [(7, 13, 5), (127, 129, 65), (61, 700, 530), (9, 2100, 40), (9, 8192, 32), (128, 784, 100)].enumerated() {
+            // K blocks with rows past the last block, and a ragged last panel. With a B.T, the
+            // CPU computes a few columns past the last whole panel as dot products along K: 4 of
+            // them there, 7 over a ragged 13 rows and a K past its last vector in (13, 70, 39),
+            // 1 in (6, 64, 33).
+            for (i, (m, k, n)) in [(7, 13, 5), (127, 129, 65), (61, 700, 530), (9, 2100, 40), (9, 8192, 32), (128, 784, 100),
+                                   (13, 70, 39), (6, 64, 33)].enumerated() {
                 let aT = random([k, m], seed: UInt64(100 + i)), bT = random([n, k], seed: UInt64(200 + i))
                 let a = aT.permuted([1, 0]), b = bT.permuted([1, 0])
                 let ta = floatTensor(aT, device: device).T, tb = floatTensor(bT, device: device).T
@@ -201,6 +205,14 @@ final class AddmmConformanceTests: XCTestCase {
             let x = Tensor.randn([128, 784], device: device), bias = Tensor.randn([10], device: device)
             assertClose(Tensor.addmm(bias, x, transposed.T), RefArray(x.matmul(transposed.T) + bias), crossBackendTolerance,
                         "addmm with x @ W.T on \(device)")
+            // 100 outputs: the columns past the last whole CPU panel add the bias too. The bias
+            // enters before the K blocks fused and after them unfused, so the two round
+            // differently: bounded by the size of the products summed.
+            let wide = Tensor.randn([100, 784], device: device), wideBias = Tensor.randn([100], device: device)
+            let difference = (Tensor.addmm(wideBias, x, wide.T) - (x.matmul(wide.T) + wideBias)).abs()
+            let magnitude = x.abs().matmul(wide.T.abs()) + wideBias.abs()
+            XCTAssertTrue((difference .<= magnitude * Float(1e-5) + Float(1e-6)).all().item() != 0,
+                          "[\(device)] addmm with x @ W.T, 100 outputs")
         }
     }
 }

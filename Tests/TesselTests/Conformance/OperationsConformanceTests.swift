@@ -99,7 +99,8 @@ final class OperationsConformanceTests: XCTestCase {
     }
 
     /// x + a * b with one rounding per element, bit for bit Swift's `Float.addingProduct`, on
-    /// every device: dense, broadcast (a scalar, a row), strided, int operands and in place.
+    /// every device: dense, broadcast (a scalar, a row), strided, int operands and in place
+    /// (`addProduct`, and `multiply(by:adding:)`, which is the same op with self as the factor).
     func testAddingProductIsOneFusedMultiplyAdd() {
         forEachDevice { device in
             let n = 3 * 37
@@ -125,6 +126,15 @@ final class OperationsConformanceTests: XCTestCase {
             target.addProduct(a, b)
             XCTAssertTrue(target.storage === storage, "[\(device)] addProduct writes in place")
             XCTAssertEqual(target.toArray(), (0..<n).map { xs[$0].addingProduct(as_[$0], bs[$0]) }, "[\(device)] in place")
+            var velocity = a.clone()
+            let velocityStorage = velocity.storage
+            velocity.multiply(by: Float(0.9), adding: x)
+            XCTAssertTrue(velocity.storage === velocityStorage, "[\(device)] multiply(by:adding:) writes in place")
+            XCTAssertEqual(velocity.toArray(), (0..<n).map { xs[$0].addingProduct(as_[$0], 0.9) }, "[\(device)] multiply(by:adding:)")
+            var scaledRows = a.clone()
+            scaledRows.multiply(by: b, adding: r)
+            XCTAssertEqual(scaledRows.toArray(), (0..<n).map { row[$0 % 37].addingProduct(as_[$0], bs[$0]) },
+                           "[\(device)] multiply(by:adding:) a broadcast row")
             var column = x[0..., 5]
             column.addProduct(r[0..<3], 2)
             XCTAssertEqual(x[0..., 5].toArray(), (0..<3).map { xs[$0 * 37 + 5].addingProduct(row[$0], 2) }, "[\(device)] into a view")

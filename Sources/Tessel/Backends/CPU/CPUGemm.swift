@@ -137,6 +137,15 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
         for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
         return
     }
+    // x @ W.T with a few columns past the last whole panel (a Linear layer of 100 outputs: three
+    // panels of 32 and 4 columns): those columns are dot products along K, which both operands
+    // hold contiguously, instead of a one-vector panel that would use 4 of its 16 lanes.
+    let spare = n % nr
+    if spare > 0 && spare <= 2 * dotColumns && n > spare && k >= 4 * simdWidth && a.columnStride == 1 && b.rowStride == 1 {
+        sgemmOnOneCore(m: m, n: n - spare, k: k, a: a, b: b, c: c, ldc: ldc, accumulateIntoC: accumulateIntoC)
+        dotProductColumns(m: m, columns: (n - spare)..<n, k: k, a: a, b: b, c: c, ldc: ldc, accumulateIntoC: accumulateIntoC)
+        return
+    }
     // Equal K blocks: 784 = 4 x 196, not 3 x 256 + 16 (a 16-deep block is all load and store).
     let kBlocks = (k + kc - 1) / kc
     let kcMax = (k + kBlocks - 1) / kBlocks
@@ -189,6 +198,68 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
     }
 }
 
+/// Rows and columns of C per block of `dotProductColumns`: 16 accumulators.
+private let dotRows = 4, dotColumns = 4
+
+/// C[0..<m, columns] (+)= A * B for a row-major A and a B whose columns are contiguous along K
+/// (B = W.T), as dot products: each 4 x 4 block of C keeps 16 vector accumulators along K, then
+/// sums each one's lanes. A ragged block repeats its last row or column and keeps only the
+/// real ones.
+private func dotProductColumns(m: Int, columns: Range<Int>, k: Int, a: StridedMatrix, b: StridedMatrix,
+                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulateIntoC: Bool) {
+    typealias V = Vector<Float>
+    let w = simdWidth, vectorEnd = k - k % w
+    for firstColumn in stride(from: columns.lowerBound, to: columns.upperBound, by: dotColumns) {
+        let columnCount = Swift.min(dotColumns, columns.upperBound - firstColumn)
+        func column(_ j: Int) -> UnsafePointer<Float> {
+            UnsafePointer(b.base + (firstColumn + Swift.min(j, columnCount - 1)) &* b.columnStride)
+        }
+        let b0 = column(0), b1 = column(1), b2 = column(2), b3 = column(3)
+        for firstRow in stride(from: 0, to: m, by: dotRows) {
+            let rowCount = Swift.min(dotRows, m - firstRow)
+            func row(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(a.base + (firstRow + Swift.min(i, rowCount - 1)) &* a.rowStride) }
+            let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3)
+            var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
+            var s20 = V(), s21 = V(), s22 = V(), s23 = V(), s30 = V(), s31 = V(), s32 = V(), s33 = V()
+            var p = 0
+            while p < vectorEnd {
+                let x0 = loadVector(a0 + p), x1 = loadVector(a1 + p), x2 = loadVector(a2 + p), x3 = loadVector(a3 + p)
+                var y = loadVector(b0 + p)
+                s00.addProduct(x0, y); s10.addProduct(x1, y); s20.addProduct(x2, y); s30.addProduct(x3, y)
+                y = loadVector(b1 + p)
+                s01.addProduct(x0, y); s11.addProduct(x1, y); s21.addProduct(x2, y); s31.addProduct(x3, y)
+                y = loadVector(b2 + p)
+                s02.addProduct(x0, y); s12.addProduct(x1, y); s22.addProduct(x2, y); s32.addProduct(x3, y)
+                y = loadVector(b3 + p)
+                s03.addProduct(x0, y); s13.addProduct(x1, y); s23.addProduct(x2, y); s33.addProduct(x3, y)
+                p += w
+            }
+            func store(_ i: Int, _ j: Int, _ sum: V, _ rowA: UnsafePointer<Float>, _ columnB: UnsafePointer<Float>) {
+                guard i < rowCount && j < columnCount else { return }
+                var total = laneSum(sum)
+                for q in vectorEnd..<k { total += rowA[q] * columnB[q] }
+                let target = c + (firstRow + i) * ldc + firstColumn + j
+                target.pointee = accumulateIntoC ? target.pointee + total : total
+            }
+            store(0, 0, s00, a0, b0); store(0, 1, s01, a0, b1); store(0, 2, s02, a0, b2); store(0, 3, s03, a0, b3)
+            store(1, 0, s10, a1, b0); store(1, 1, s11, a1, b1); store(1, 2, s12, a1, b2); store(1, 3, s13, a1, b3)
+            store(2, 0, s20, a2, b0); store(2, 1, s21, a2, b1); store(2, 2, s22, a2, b2); store(2, 3, s23, a2, b3)
+            store(3, 0, s30, a3, b0); store(3, 1, s31, a3, b1); store(3, 2, s32, a3, b2); store(3, 3, s33, a3, b3)
+        }
+    }
+}
+
+/// The sum of a vector's lanes as a tree of halves (the plain `sum()` adds them one by one).
+@inline(__always) private func laneSum(_ v: Vector<Float>) -> Float {
+    #if TESSEL_SIMD16
+    let eight = v.lowHalf + v.highHalf
+    #else
+    let eight = v
+    #endif
+    let four = eight.lowHalf + eight.highHalf, two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
+
 /// One micro-tile of C: `rows` x `columns` at `c`, from a packed B panel.
 private struct Tile {
     let rows: Int, columns: Int, kc: Int
@@ -206,12 +277,33 @@ private struct Tile {
                         accumulate: accumulate)
             return
         }
+        if rows < mr && mr % edgeRows == 0 {
+            // A ragged row panel (m = 100 leaves 4 rows of a 12-row tile) runs a 4-row kernel
+            // per 4 rows, not the full kernel over rows of zeros. (Only where the panel's
+            // zero padding covers whole groups: the 6-row AVX2 tile keeps the full kernel.)
+            for first in stride(from: 0, to: rows, by: edgeRows) {
+                let groupRows = Swift.min(edgeRows, rows - first), groupA = a + first * aRowStride
+                if groupRows == edgeRows && columns == width {
+                    edgeKernel(kc: kc, a: groupA, aStep: aStep, aRowStride: aRowStride, b: b, width: width,
+                               c: c + first * ldc, ldc: ldc, accumulate: accumulate)
+                } else {
+                    edgeKernel(kc: kc, a: groupA, aStep: aStep, aRowStride: aRowStride, b: b, width: width,
+                               c: edgeTile, ldc: nr, accumulate: false)
+                    copyEdge(rows: groupRows, into: c + first * ldc)
+                }
+            }
+            return
+        }
         // Edge tiles go through a full-size scratch tile, so the kernel never needs bounds checks.
         microKernel(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, width: width, c: edgeTile, ldc: nr,
                     accumulate: false)
-        for r in 0..<rows {
-            let target = c + r * ldc, source = edgeTile + r * nr
-            for j in 0..<columns { target[j] = accumulate ? target[j] + source[j] : source[j] }
+        copyEdge(rows: rows, into: c)
+
+        func copyEdge(rows: Int, into c: UnsafeMutablePointer<Float>) {
+            for r in 0..<rows {
+                let target = c + r * ldc, source = edgeTile + r * nr
+                for j in 0..<columns { target[j] = accumulate ? target[j] + source[j] : source[j] }
+            }
         }
     }
 }
@@ -256,8 +348,13 @@ private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
         let source = b.base + (rows.lowerBound &* b.rowStride &+ first &* b.columnStride)
         if width < panel { destination.update(repeating: 0, count: panel * kcBlock) }
         if b.columnStride == 1 && width == panel {
-            // Row-major B: each panel row is a contiguous run.
-            for p in 0..<kcBlock { (destination + p &* panel).update(from: source + p &* b.rowStride, count: panel) }
+            // Row-major B: each panel row is a contiguous run of one or two vectors, moved as
+            // vectors (a `memmove` call per 128-byte row cost three times the copy itself).
+            for p in 0..<kcBlock {
+                let from = source + p &* b.rowStride, to = destination + p &* panel
+                storeVector(loadVector(from), to)
+                if panel == nr { storeVector(loadVector(from + simdWidth), to + simdWidth) }
+            }
         } else if b.rowStride == 1 {
             // Transposed B (x @ W.T): square blocks transposed in registers, then the rows
             // past the last whole block one column at a time.
@@ -309,6 +406,46 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStrid
         narrowTile6(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, c: c, ldc: ldc, accumulate: accumulate)
     }
     #endif
+}
+
+/// Rows of the kernel for a ragged row panel (see `Tile.run`).
+private let edgeRows = 4
+
+/// C tile (4 x width) (+)= A (4 x kc) * packed B panel: as `microKernel`, for the rows of a
+/// ragged panel. Eight accumulators (four for a one-vector panel): fewer than the FMA units
+/// can keep busy, but a third of the work of the full kernel on a 4-row panel.
+@inline(__always)
+private func edgeKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+                        width: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    typealias V = Vector<Float>
+    let w = simdWidth
+    let one = aRowStride, two = 2 &* aRowStride, three = 3 &* aRowStride
+    var pa = a, pb = b
+    if width == nr {
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+        for _ in 0..<kc {
+            let b0 = loadVector(pb), b1 = loadVector(pb + w)
+            var s = V(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = V(repeating: pa[one]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = V(repeating: pa[two]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = V(repeating: pa[three]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            pa += aStep
+            pb += 2 * w
+        }
+        storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
+        storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
+    } else {
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V()
+        for _ in 0..<kc {
+            let b0 = loadVector(pb)
+            c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[one]), b0)
+            c2.addProduct(V(repeating: pa[two]), b0); c3.addProduct(V(repeating: pa[three]), b0)
+            pa += aStep
+            pb += w
+        }
+        storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
+        storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
+    }
 }
 
 /// Writes one row of accumulators (two vectors) to C.

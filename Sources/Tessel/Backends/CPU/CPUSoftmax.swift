@@ -78,11 +78,14 @@ private func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<
     if j < count {
         // The ragged tail as one vector, its unused lanes -inf (their exponentials are 0): a
         // 10-class row is one vector exponential, not ten.
+        // Copied as bytes: setting or reading a vector's lanes one by one goes through memory
+        // lane by lane, and was most of a short row's time.
+        let tailBytes = (count - j) * MemoryLayout<Float>.stride
         var tail = V(repeating: -.infinity)
-        for lane in 0..<(count - j) { tail[lane] = x[j + lane] }
+        withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.copyMemory(from: x + j, byteCount: tailBytes) }
         let e = vectorExp(tail - shift)
         sums += e
-        if !log { for lane in 0..<(count - j) { y[j + lane] = e[lane] } }
+        if !log { withUnsafeBytes(of: e) { UnsafeMutableRawPointer(y + j).copyMemory(from: $0.baseAddress!, byteCount: tailBytes) } }
     }
     total += Double(sums.sum())
     let sum = Float(total)
