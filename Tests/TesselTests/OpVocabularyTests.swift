@@ -158,6 +158,16 @@ final class OpVocabularyTests: XCTestCase {
             ("transposed + matrix", { $0.m.T + $0.m.T.contiguous() }),
             ("in place into a view", { let x = $0.m.clone(); var row = x[1]; row += $0.v; return x + row.sum() }),
             ("in place int into float", { var x = $0.m.clone(); x += $0.ints; return x }),
+            // Dense runs (one shape, or one element against many, at any offset), which skip
+            // layouts altogether: each operand side, comparisons, ints, in place.
+            ("0-d - matrix", { Tensor(Float(2), device: $0.device) - $0.m }),
+            ("matrix .< [1, 1]", { $0.m .< Tensor([[0.25]] as [[Float]], device: $0.device) }),
+            ("[1, 4] + [4]", { $0.m[1..<2] + $0.v }),
+            ("row + row at offsets", { $0.m[1] * $0.m[2] }),
+            ("int * int", { $0.ints * $0.ints[2] }),
+            ("x += 0-d", { var x = $0.m.clone(); x += Tensor(Float(0.5), device: $0.device); return x }),
+            ("x += an element of x", { var x = $0.m.clone(); let first = x[0, 0]; x += first; return x }),
+            ("row view -= 0-d", { let x = $0.m.clone(); var row = x[2]; row -= 1; return x }),
         ]
         forEachDevice { device in
             let m = Tensor((0..<12).map { Float($0) / 3 - 1.5 }, device: device).reshape([3, 4])

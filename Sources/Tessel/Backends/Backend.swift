@@ -50,6 +50,12 @@ public protocol Backend: AnyObject, Sendable {
     func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView)
     /// Applies `op` to each pair of elements; `a` and `b` share one dtype.
     func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView)
+    /// `op` on `count` elements of dense operands (see `DenseRun`): the common element-wise
+    /// case (operands of one shape, or a Swift scalar) without layouts to walk. Backends
+    /// without a kernel of their own for it get one through `unary(_:_:into:)`.
+    func unary(_ op: UnaryOp, dtype: DType, _ x: DenseRun, into output: DenseRun, count: Int)
+    /// `op` on `count` pairs of elements of dense operands of one dtype (see `DenseRun`).
+    func binary(_ op: BinaryOp, dtype: DType, _ a: DenseRun, _ b: DenseRun, into output: DenseRun, count: Int)
     /// `condition != 0 ? a : b` element-wise.
     func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView)
     /// `x + a * b` element-wise on float32 views of one shape, each a fused multiply-add (one
@@ -119,6 +125,14 @@ public protocol Backend: AnyObject, Sendable {
 extension Backend {
     public var failure: TesselError? { nil }
 
+    public func unary(_ op: UnaryOp, dtype: DType, _ x: DenseRun, into output: DenseRun, count: Int) {
+        unary(op, x.view(dtype, count), into: output.view(dtype, count))
+    }
+
+    public func binary(_ op: BinaryOp, dtype: DType, _ a: DenseRun, _ b: DenseRun, into output: DenseRun, count: Int) {
+        binary(op, a.view(dtype, count), b.view(dtype, count), into: output.view(op.isComparison ? .bool : dtype, count))
+    }
+
     /// `matmul` writing a fresh product (no accumulation).
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer) {
         matmul(a, b, into: output, accumulate: false)
@@ -152,6 +166,32 @@ public struct StridedView: @unchecked Sendable {
     /// The view with its axes in `order` (every operand of an element-wise op permuted alike
     /// leaves the op unchanged).
     func permuted(_ order: [Int]) -> StridedView { with(layout.permuted(order)) }
+}
+
+/// An operand of an element-wise kernel over dense operands: elements read from `offset` in
+/// `buffer`, one after another (`step` 1) or one element for all (`step` 0: a Swift scalar, a
+/// single-element tensor broadcast); an output always has step 1.
+public struct DenseRun {
+    /// Not retained: a run lives only for the kernel call it is built for, while the tensors it
+    /// comes from hold their buffers (a small op's retains and releases were much of its cost).
+    public unowned(unsafe) let buffer: any BackendBuffer
+    public let offset: Int
+    public let step: Int
+    /// The buffer's object, for a backend that reads its own buffer type through it without
+    /// the retain that reading `buffer` into a strong reference costs (see `CPUBuffer`).
+    let object: Unmanaged<AnyObject>
+
+    public init(buffer: any BackendBuffer, offset: Int, step: Int = 1) {
+        self.buffer = buffer
+        self.offset = offset
+        self.step = step
+        object = Unmanaged.passUnretained(buffer)
+    }
+
+    /// The run as a strided view of `count` elements.
+    func view(_ dtype: DType, _ count: Int) -> StridedView {
+        StridedView(buffer: buffer, dtype: dtype, layout: Layout(shape: [count], strides: [step], offset: offset))
+    }
 }
 
 /// Element-wise functions of one operand (float32 unless noted).

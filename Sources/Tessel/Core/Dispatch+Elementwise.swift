@@ -36,54 +36,110 @@ extension Dispatch {
     @inline(__always)
     static func elementwiseWithoutBookkeeping(_ op: Op, _ a: borrowing Tensor, _ b: borrowing Tensor,
                                               into destination: Tensor?) -> Tensor? {
+        if let destination {
+            guard case .wrote = elementwise(op, a, b, into: destination, inPlace: true) else { return nil }
+            return destination
+        }
+        guard case .made(let output) = elementwise(op, a, b, into: a, inPlace: false) else { return nil }
+        return output
+    }
+
+    /// `target = op(target, b)` written into `target` itself (`x += y`), on the path without
+    /// bookkeeping; false when the general path must run it. The target stays the same tensor,
+    /// so, unlike `run(_:_:_:into:)`, no copy of it is made, returned or assigned back.
+    static func updateWithoutBookkeeping(_ op: Op, _ target: borrowing Tensor, _ b: borrowing Tensor) -> Bool {
+        guard target.autograd == nil, b.autograd == nil, observer == nil else { return false }
+        guard case .wrote = elementwise(op, target, b, into: target, inPlace: true) else { return false }
+        return true
+    }
+
+    /// What `launch` did: made a fresh output, wrote into the target, or left the op to the
+    /// general path.
+    private enum Launched {
+        case made(Tensor)
+        case wrote
+        case declined
+    }
+
+    /// The element-wise kernels of `op` (see `elementwiseWithoutBookkeeping`), into `target`
+    /// when `inPlace`, else into a fresh output (`target` unused).
+    @inline(__always)
+    private static func elementwise(_ op: Op, _ a: borrowing Tensor, _ b: borrowing Tensor, into target: borrowing Tensor,
+                                    inPlace: Bool) -> Launched {
         switch op {
         case .unary(let unary):
-            return launch(a, a, dtype: a.storage.dtype, into: destination) { backend, x, _, output in
+            let type = a.storage.dtype
+            return launch(a, a, dtype: type, into: target, inPlace: inPlace, dense: { backend, x, _, output, count in
+                backend.unary(unary, dtype: type, x, into: output, count: count)
+            }) { backend, x, _, output in
                 backend.unary(unary, x, into: output)
             }
         case .binary(let binary):
             let type = binary.operandType(a.storage.dtype, b.storage.dtype)
-            guard a.storage.dtype == type && b.storage.dtype == type else { return nil }
-            return launch(a, b, dtype: binary.resultType(type, type), into: destination) { backend, x, y, output in
+            guard a.storage.dtype == type && b.storage.dtype == type else { return .declined }
+            return launch(a, b, dtype: binary.resultType(type, type), into: target, inPlace: inPlace, dense: { backend, x, y, output, count in
+                backend.binary(binary, dtype: type, x, y, into: output, count: count)
+            }) { backend, x, y, output in
                 backend.binary(binary, x, y, into: output)
             }
         default:
-            return nil
+            return .declined
         }
     }
 
     /// Checks the conditions of `elementwiseWithoutBookkeeping` for operands `a` and `b` (the
-    /// same tensor for a unary op) and runs `kernel` into a fresh row-major output or into
-    /// `destination`.
+    /// same tensor for a unary op) and runs `kernel` into a fresh row-major output or, when
+    /// `inPlace`, into `target`.
+    ///
+    /// Operands of the output's shape, or single elements broadcast over it, are dense runs:
+    /// they take the backend's dense kernels (`dense`), which need no layouts at all.
     @inline(__always)
-    private static func launch(_ a: borrowing Tensor, _ b: borrowing Tensor, dtype: DType, into destination: Tensor?,
-                               _ kernel: (any Backend, StridedView, StridedView, StridedView) -> Void) -> Tensor? {
+    private static func launch(_ a: borrowing Tensor, _ b: borrowing Tensor, dtype: DType, into target: borrowing Tensor,
+                               inPlace: Bool, dense: (any Backend, DenseRun, DenseRun, DenseRun, Int) -> Void,
+                               _ kernel: (any Backend, StridedView, StridedView, StridedView) -> Void) -> Launched {
         let storageA = a.storage, storageB = b.storage
         guard storageA.backend === storageB.backend, storageA.failure == nil, storageB.failure == nil,
-              a.layout.isContiguous, b.layout.isContiguous else { return nil }
+              a.layout.isContiguous, b.layout.isContiguous else { return .declined }
         // Shapes that do not broadcast go to the general path, which stops with its message.
-        guard let shape = Layout.broadcastShape(a.layout.shape, b.layout.shape) else { return nil }
-        let layoutA = a.layout.broadcast(to: shape, op: ""), layoutB = b.layout.broadcast(to: shape, op: "")
+        let sameShape = a.layout.shape == b.layout.shape
+        guard let shape = sameShape ? a.layout.shape : Layout.broadcastShape(a.layout.shape, b.layout.shape) else {
+            return .declined
+        }
         let backend = storageA.backend
-        let viewA = StridedView(buffer: storageA.buffer, dtype: storageA.dtype, layout: layoutA)
-        let viewB = StridedView(buffer: storageB.buffer, dtype: storageB.dtype, layout: layoutB)
-        if let destination {
-            let target = destination.storage
-            // Written straight into the destination, as the general path does when no input
-            // overlaps it differently.
-            guard target.backend === backend, target.failure == nil, !target.isFrozen, target.dtype == dtype,
-                  destination.layout.isContiguous, destination.layout.shape == shape,
-                  storageA !== target || a.layout == destination.layout,
-                  storageB !== target || b.layout == destination.layout else { return nil }
-            if destination.layout.count > 0 {
-                kernel(backend, viewA, viewB, StridedView(buffer: target.buffer, dtype: dtype, layout: destination.layout))
+        let count = shape.product
+        // A step per operand when both are dense runs of the output: 1 along it, 0 for one element.
+        let countA = a.layout.count, countB = b.layout.count
+        let denseSteps: (Int, Int)? = sameShape ? (1, 1)
+            : (countA == count || countA == 1) && (countB == count || countB == 1) ? (countA == count ? 1 : 0, countB == count ? 1 : 0)
+            : nil
+        func run(into output: borrowing Tensor) {
+            guard count > 0 else { return }
+            let written = output.storage
+            if let (stepA, stepB) = denseSteps {
+                dense(backend, DenseRun(buffer: storageA.buffer, offset: a.layout.offset, step: stepA),
+                      DenseRun(buffer: storageB.buffer, offset: b.layout.offset, step: stepB),
+                      DenseRun(buffer: written.buffer, offset: output.layout.offset), count)
+                return
             }
-            target.bumpVersion()
-            return destination
+            let viewA = StridedView(buffer: storageA.buffer, dtype: storageA.dtype, layout: a.layout.broadcast(to: shape, op: ""))
+            let viewB = StridedView(buffer: storageB.buffer, dtype: storageB.dtype, layout: b.layout.broadcast(to: shape, op: ""))
+            kernel(backend, viewA, viewB, StridedView(buffer: written.buffer, dtype: dtype, layout: output.layout))
+        }
+        if inPlace {
+            let written = target.storage
+            // Written straight into the target, as the general path does when no input
+            // overlaps it differently.
+            guard written.backend === backend, written.failure == nil, !written.isFrozen, written.dtype == dtype,
+                  target.layout.isContiguous, target.layout.shape == shape,
+                  storageA !== written || a.layout == target.layout,
+                  storageB !== written || b.layout == target.layout else { return .declined }
+            run(into: target)
+            written.bumpVersion()
+            return .wrote
         }
         // A full device goes to the general path, which reports it on the result.
-        guard let output = try? empty(shape, dtype: dtype, on: backend) else { return nil }
-        if output.layout.count > 0 { kernel(backend, viewA, viewB, output.view) }
-        return output
+        guard let output = try? empty(shape, dtype: dtype, on: backend) else { return .declined }
+        run(into: output)
+        return .made(output)
     }
 }

@@ -36,6 +36,7 @@ extension Tensor {
     }
 
     private mutating func update(_ op: Op, _ rhs: Tensor) {
+        if Dispatch.updateWithoutBookkeeping(op, self, rhs) { return }
         self = Dispatch.run(op, self, rhs, into: self)
     }
 

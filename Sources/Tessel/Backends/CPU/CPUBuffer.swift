@@ -63,6 +63,13 @@ extension StridedView {
     }
 }
 
+extension DenseRun {
+    /// The element at the run's offset (the buffer must be a `CPUBuffer`).
+    func cpuStart<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        object._withUnsafeGuaranteedRef { unsafeDowncast($0, to: CPUBuffer.self).typed(T.self) } + offset
+    }
+}
+
 extension BackendBuffer {
     func cpuPointer<T>(_: T.Type) -> UnsafeMutablePointer<T> { unsafeDowncast(self, to: CPUBuffer.self).typed(T.self) }
 }

@@ -39,11 +39,7 @@ func forEachUnaryRun<T, R>(_ x: StridedView, into output: StridedView,
     let out = UncheckedSendable(output.cpuBase(R.self))
     if let stride = x.layout.flatStride {
         // One run over the whole tensor: no collapse, no run walk (small ops are all dispatch).
-        let inputOffset = x.layout.offset, outputOffset = output.layout.offset
-        parallelFor(x.count, grain: elementwiseGrain) { range in
-            body(input + inputOffset + range.lowerBound * stride, stride, out.value + outputOffset + range.lowerBound,
-                 range.count)
-        }
+        forEachDenseRun(input + x.layout.offset, stride, into: out.value + output.layout.offset, count: x.count, body)
         return
     }
     let runs = StridedRuns([x.layout, output.layout])
@@ -52,6 +48,78 @@ func forEachUnaryRun<T, R>(_ x: StridedView, into output: StridedView,
         runs.forEachRun(in: range) { offsets, length in
             body(input + offsets[0], stride, out.value + offsets[1], length)
         }
+    }
+}
+
+/// `body(source, stride, target, length)` over `count` elements read with step `stride` (1, or 0
+/// for one element) into a dense target, in one run per core.
+@inline(__always)
+func forEachDenseRun<T, R>(_ source: UnsafePointer<T>, _ stride: Int, into target: UnsafeMutablePointer<R>, count: Int,
+                           _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
+    let out = UncheckedSendable(target)
+    parallelFor(count, grain: elementwiseGrain) { range in
+        body(source + range.lowerBound * stride, stride, out.value + range.lowerBound, range.count)
+    }
+}
+
+/// `forEachDenseRun` for two operands.
+@inline(__always)
+func forEachDenseRun<T, R>(_ a: UnsafePointer<T>, _ strideA: Int, _ b: UnsafePointer<T>, _ strideB: Int,
+                           into target: UnsafeMutablePointer<R>, count: Int,
+                           _ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
+    let out = UncheckedSendable(target)
+    parallelFor(count, grain: elementwiseGrain) { range in
+        body(a + range.lowerBound * strideA, strideA, b + range.lowerBound * strideB, strideB, out.value + range.lowerBound,
+             range.count)
+    }
+}
+
+/// How a one-operand op table (`CPUBackend.unaryKernel`) reaches its runs: a strided view's
+/// walk, or one dense run. Generic, so each table is specialised per walker and the op's
+/// arithmetic still compiles into the run loop.
+protocol UnaryRunWalker {
+    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void)
+}
+
+/// How a two-operand op table reaches its runs (see `UnaryRunWalker`).
+protocol BinaryRunWalker {
+    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void)
+}
+
+/// The runs of a strided view into a contiguous output.
+struct StridedUnaryWalk: UnaryRunWalker {
+    let x: StridedView, output: StridedView
+    @inline(__always)
+    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
+        forEachUnaryRun(x, into: output, body)
+    }
+}
+
+/// The runs of two same-shape strided views into a contiguous output.
+struct StridedBinaryWalk: BinaryRunWalker {
+    let a: StridedView, b: StridedView, output: StridedView
+    @inline(__always)
+    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
+        forEachBinaryRun(a, b, into: output, body)
+    }
+}
+
+/// One dense run (see `DenseRun`).
+struct DenseUnaryWalk: UnaryRunWalker {
+    let x: DenseRun, output: DenseRun, count: Int
+    @inline(__always)
+    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
+        forEachDenseRun(UnsafePointer(x.cpuStart(T.self)), x.step, into: output.cpuStart(R.self), count: count, body)
+    }
+}
+
+/// One dense run of two operands (see `DenseRun`).
+struct DenseBinaryWalk: BinaryRunWalker {
+    let a: DenseRun, b: DenseRun, output: DenseRun, count: Int
+    @inline(__always)
+    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
+        forEachDenseRun(UnsafePointer(a.cpuStart(T.self)), a.step, UnsafePointer(b.cpuStart(T.self)), b.step,
+                        into: output.cpuStart(R.self), count: count, body)
     }
 }
 
@@ -81,11 +149,8 @@ func forEachBinaryRun<T, R>(_ a: StridedView, _ b: StridedView, into output: Str
     let out = UncheckedSendable(output.cpuBase(R.self))
     if let strideA = a.layout.flatStride, let strideB = b.layout.flatStride {
         // One run over the whole tensor: no collapse, no run walk (small ops are all dispatch).
-        let offsetA = a.layout.offset, offsetB = b.layout.offset, outputOffset = output.layout.offset
-        parallelFor(a.count, grain: elementwiseGrain) { range in
-            body(left + offsetA + range.lowerBound * strideA, strideA, right + offsetB + range.lowerBound * strideB, strideB,
-                 out.value + outputOffset + range.lowerBound, range.count)
-        }
+        forEachDenseRun(left + a.layout.offset, strideA, right + b.layout.offset, strideB,
+                        into: out.value + output.layout.offset, count: a.count, body)
         return
     }
     let runs = StridedRuns([a.layout, b.layout, output.layout])
@@ -173,32 +238,40 @@ extension CPUBackend {
             if let order = output.layout.denseAxisOrder { return unary(op, x.permuted(order), into: output.permuted(order)) }
             return throughDense(output) { unary(op, x, into: $0) }
         }
-        if x.dtype != .float32 {
-            let out = output
+        unaryKernel(op, x.dtype, StridedUnaryWalk(x: x, output: output))
+    }
+
+    func unary(_ op: UnaryOp, dtype: DType, _ x: DenseRun, into output: DenseRun, count: Int) {
+        unaryKernel(op, dtype, DenseUnaryWalk(x: x, output: output, count: count))
+    }
+
+    /// The one-operand op table, over the runs `walk` visits.
+    @inline(__always)
+    private func unaryKernel<Walk: UnaryRunWalker>(_ op: UnaryOp, _ dtype: DType, _ walk: Walk) {
+        if dtype != .float32 {
             switch op {
-            case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { 0 &- $0 }, scalar: { 0 &- $0 }) }
+            case .neg: walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { 0 &- $0 }, scalar: { 0 &- $0 }) }
             case .abs:
-                forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 &- $0 : $0 }) }
-            case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 &* $0 }, scalar: { $0 &* $0 }) }
-            case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) }) }
-            default: checkFailure("\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
+                walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 &- $0 : $0 }) }
+            case .square: walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 &* $0 }, scalar: { $0 &* $0 }) }
+            case .relu: walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) }) }
+            default: checkFailure("\(op.rawValue): needs a float32 tensor, got \(dtype)")
             }
             return
         }
-        let out = output
         switch op {
-        case .floor: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.rounded(.down) }, scalar: { $0.rounded(.down) }) }
-        case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { -$0 }, scalar: { -$0 }) }
-        case .abs: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) }) }
-        case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 * $0 }, scalar: { $0 * $0 }) }
-        case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 }) }
-        case .sqrt: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() }) }
-        case .exp: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorExp($0) }, scalar: { viaVector($0, vectorExp) }) }
-        case .log: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) }) }
-        case .sin: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) }) }
-        case .cos: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) }) }
-        case .tanh: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorTanh($0) }, scalar: { viaVector($0, vectorTanh) }) }
-        case .sigmoid: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorSigmoid($0) }, scalar: { viaVector($0, vectorSigmoid) }) }
+        case .floor: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.rounded(.down) }, scalar: { $0.rounded(.down) }) }
+        case .neg: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { -$0 }, scalar: { -$0 }) }
+        case .abs: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) }) }
+        case .square: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 * $0 }, scalar: { $0 * $0 }) }
+        case .relu: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 }) }
+        case .sqrt: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() }) }
+        case .exp: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorExp($0) }, scalar: { viaVector($0, vectorExp) }) }
+        case .log: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) }) }
+        case .sin: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) }) }
+        case .cos: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) }) }
+        case .tanh: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorTanh($0) }, scalar: { viaVector($0, vectorTanh) }) }
+        case .sigmoid: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorSigmoid($0) }, scalar: { viaVector($0, vectorSigmoid) }) }
         }
     }
 
@@ -210,76 +283,88 @@ extension CPUBackend {
             }
             return throughDense(output) { binary(op, a, b, into: $0) }
         }
+        binaryKernel(op, a.dtype, StridedBinaryWalk(a: a, b: b, output: output))
+    }
+
+    func binary(_ op: BinaryOp, dtype: DType, _ a: DenseRun, _ b: DenseRun, into output: DenseRun, count: Int) {
+        binaryKernel(op, dtype, DenseBinaryWalk(a: a, b: b, output: output, count: count))
+    }
+
+    /// The two-operand op tables, over the runs `walk` visits.
+    @inline(__always)
+    private func binaryKernel<Walk: BinaryRunWalker>(_ op: BinaryOp, _ dtype: DType, _ walk: Walk) {
         if op.isComparison {
-            if a.dtype == .float32 {
-                compare(op, a, b, Float.self, into: output)
+            if dtype == .float32 {
+                compare(op, Float.self, walk)
             } else {
-                compare(op, a, b, Int32.self, into: output)
+                compare(op, Int32.self, walk)
             }
-        } else if a.dtype == .float32 {
-            binaryFloat(op, a, b, output)
+        } else if dtype == .float32 {
+            binaryFloat(op, walk)
         } else {
-            binaryInt(op, a, b, output)
+            binaryInt(op, walk)
         }
     }
 
-    private func binaryFloat(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: StridedView) {
+    @inline(__always)
+    private func binaryFloat<Walk: BinaryRunWalker>(_ op: BinaryOp, _ walk: Walk) {
         switch op {
-        case .add: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .add: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 + $1 }, scalar: { $0 + $1 })
             }
-        case .sub: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .sub: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 - $1 }, scalar: { $0 - $1 })
             }
-        case .mul: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .mul: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 * $1 }, scalar: { $0 * $1 })
             }
-        case .div: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .div: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 / $1 }, scalar: { $0 / $1 })
             }
-        case .pow: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .pow: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, Foundation.pow) }, scalar: { Foundation.pow($0, $1) })
             }
-        case .maximum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .maximum: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { cpuMaximum($0, $1) }, scalar: { cpuMaximum($0, $1) })
             }
-        case .minimum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .minimum: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { cpuMinimum($0, $1) }, scalar: { cpuMinimum($0, $1) })
             }
-        case .floorDivide: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .floorDivide: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { ($0 / $1).rounded(.down) }, scalar: { ($0 / $1).rounded(.down) })
             }
-        case .reluGradient: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
+        case .reluGradient: walk { (x: UnsafePointer<Float>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: 0, where: .!($1 .> 0)) }, scalar: { $1 > 0 ? $0 : 0 })
             }
         default: checkFailure("binary \(op.rawValue): not arithmetic")
         }
     }
 
-    private func binaryInt(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _ out: StridedView) {
+    @inline(__always)
+    private func binaryInt<Walk: BinaryRunWalker>(_ op: BinaryOp, _ walk: Walk) {
         switch op {
-        case .add: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+        case .add: walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 &+ $1 }, scalar: { $0 &+ $1 })
             }
-        case .sub: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+        case .sub: walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 &- $1 }, scalar: { $0 &- $1 })
             }
-        case .mul: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+        case .mul: walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0 &* $1 }, scalar: { $0 &* $1 })
             }
         case .floorDivide, .div:
             // Rounded down, as PyTorch's floor_divide; x / 0 is defined as 0 instead of
             // trapping (OpenCL does the same). `div` never reaches here with int32 operands.
-            forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+            walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuFloorDivide) }, scalar: { cpuFloorDivide($0, $1) })
             }
-        case .pow: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+        case .pow: walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { lanewise2($0, $1, cpuIntPow) }, scalar: { cpuIntPow($0, $1) })
             }
-        case .maximum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+        case .maximum: walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: $1, where: $1 .> $0) }, scalar: { Swift.max($0, $1) })
             }
-        case .minimum: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
+        case .minimum: walk { (x: UnsafePointer<Int32>, sx, y, sy, t, n) in
                 binaryRun(x, sx, y, sy, t, n, vector: { $0.replacing(with: $1, where: $1 .< $0) }, scalar: { Swift.min($0, $1) })
             }
         default: checkFailure("binary \(op.rawValue): not arithmetic")
@@ -290,15 +375,15 @@ extension CPUBackend {
     // Inlined into each call site, so T is concrete: unspecialised, the SIMD comparisons ran
     // through generic witnesses, ten times slower than the scalar loop.
     @inline(__always)
-    private func compare<T: SIMDScalar & Comparable>(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, _: T.Type,
-                                                     into out: StridedView) where T.SIMDMaskScalar == Int32 {
+    private func compare<T: SIMDScalar & Comparable, Walk: BinaryRunWalker>(_ op: BinaryOp, _: T.Type, _ walk: Walk)
+        where T.SIMDMaskScalar == Int32 {
         switch op {
-        case .equal: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 == $1 } }
-        case .notEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 != $1 } }
-        case .less: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 < $1 } }
-        case .lessEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 <= $1 } }
-        case .greater: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 > $1 } }
-        case .greaterEqual: forEachBinaryRun(a, b, into: out) { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 >= $1 } }
+        case .equal: walk { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 == $1 } }
+        case .notEqual: walk { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 != $1 } }
+        case .less: walk { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 < $1 } }
+        case .lessEqual: walk { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 <= $1 } }
+        case .greater: walk { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 > $1 } }
+        case .greaterEqual: walk { (x: UnsafePointer<T>, sx, y, sy, t, n) in compareRun(x, sx, y, sy, t, n) { $0 >= $1 } }
         default: checkFailure("\(op.rawValue): not a comparison")
         }
     }
