@@ -2,7 +2,7 @@ extension Tensor {
     /// Normalised, sorted, unique axes (all of them when `axes` is nil).
     func reductionAxes(_ axes: [Int]?, op: String) -> [Int] {
         // A 0-d tensor has nothing to reduce; axis 0 or -1 names it, as in PyTorch.
-        guard let axes, rank > 0 else { return Array(0..<rank) }
+        guard let axes, rank > 0 else { return Tensor.everyAxis[rank] }
         var resolved = axes.map { axis($0, op: op) }
         resolved.sort()
         var unique = 0
@@ -13,6 +13,10 @@ extension Tensor {
         resolved.removeLast(resolved.count - unique)
         return resolved
     }
+
+    /// `0..<rank` for each rank, made once: a full reduction (`x.sum()`) then allocates no
+    /// axis list.
+    private static let everyAxis: [[Int]] = (0...Dims.capacity).map { Array(0..<$0) }
 
     /// Reduces, then puts back size-1 axes when `keepDims` is set.
     private func reduced(_ op: ReduceOp, axes: [Int]?, keepDims: Bool) -> Tensor {
