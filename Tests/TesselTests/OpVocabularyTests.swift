@@ -164,7 +164,7 @@ final class OpVocabularyTests: XCTestCase {
             ("matrix .< [1, 1]", { $0.m .< Tensor([[0.25]] as [[Float]], device: $0.device) }),
             ("[1, 4] + [4]", { $0.m[1..<2] + $0.v }),
             ("row + row at offsets", { $0.m[1] * $0.m[2] }),
-            ("int * int", { $0.ints * $0.ints[2] }),
+            ("int * an int element", { $0.ints * $0.ints[2, 1] }),
             ("x += 0-d", { var x = $0.m.clone(); x += Tensor(Float(0.5), device: $0.device); return x }),
             ("x += an element of x", { var x = $0.m.clone(); let first = x[0, 0]; x += first; return x }),
             ("row view -= 0-d", { let x = $0.m.clone(); var row = x[2]; row -= 1; return x }),

@@ -50,11 +50,10 @@ public protocol Backend: AnyObject, Sendable {
     func unary(_ op: UnaryOp, _ x: StridedView, into output: StridedView)
     /// Applies `op` to each pair of elements; `a` and `b` share one dtype.
     func binary(_ op: BinaryOp, _ a: StridedView, _ b: StridedView, into output: StridedView)
-    /// `op` on `count` elements of dense operands (see `DenseRun`): the common element-wise
-    /// case (operands of one shape, or a Swift scalar) without layouts to walk. Backends
-    /// without a kernel of their own for it get one through `unary(_:_:into:)`.
-    func unary(_ op: UnaryOp, dtype: DType, _ x: DenseRun, into output: DenseRun, count: Int)
-    /// `op` on `count` pairs of elements of dense operands of one dtype (see `DenseRun`).
+    /// `op` on `count` pairs of elements of dense operands of one dtype (see `DenseRun`): the
+    /// common element-wise case (operands of one shape, or a Swift scalar) without layouts to
+    /// walk. Backends without a kernel of their own for it get one through
+    /// `binary(_:_:_:into:)`.
     func binary(_ op: BinaryOp, dtype: DType, _ a: DenseRun, _ b: DenseRun, into output: DenseRun, count: Int)
     /// `condition != 0 ? a : b` element-wise.
     func select(_ condition: StridedView, _ a: StridedView, _ b: StridedView, into output: StridedView)
@@ -125,12 +124,8 @@ public protocol Backend: AnyObject, Sendable {
 extension Backend {
     public var failure: TesselError? { nil }
 
-    public func unary(_ op: UnaryOp, dtype: DType, _ x: DenseRun, into output: DenseRun, count: Int) {
-        unary(op, x.view(dtype, count), into: output.view(dtype, count))
-    }
-
     public func binary(_ op: BinaryOp, dtype: DType, _ a: DenseRun, _ b: DenseRun, into output: DenseRun, count: Int) {
-        binary(op, a.view(dtype, count), b.view(dtype, count), into: output.view(op.isComparison ? .bool : dtype, count))
+        binary(op, a.view(dtype, count), b.view(dtype, count), into: output.view(op.resultType(dtype, dtype), count))
     }
 
     /// `matmul` writing a fresh product (no accumulation).
@@ -174,6 +169,8 @@ public struct StridedView: @unchecked Sendable {
 public struct DenseRun {
     /// Not retained: a run lives only for the kernel call it is built for, while the tensors it
     /// comes from hold their buffers (a small op's retains and releases were much of its cost).
+    /// A backend whose kernel outlives the call (an asynchronous queue) must hold the buffer
+    /// itself during the call, as a `StridedView` made from the run does.
     public unowned(unsafe) let buffer: any BackendBuffer
     public let offset: Int
     public let step: Int
@@ -181,7 +178,8 @@ public struct DenseRun {
     /// the retain that reading `buffer` into a strong reference costs (see `CPUBuffer`).
     let object: Unmanaged<AnyObject>
 
-    public init(buffer: any BackendBuffer, offset: Int, step: Int = 1) {
+    /// Made by the dispatcher only, from buffers it knows are held for the call.
+    init(buffer: any BackendBuffer, offset: Int, step: Int = 1) {
         self.buffer = buffer
         self.offset = offset
         self.step = step
@@ -190,7 +188,11 @@ public struct DenseRun {
 
     /// The run as a strided view of `count` elements.
     func view(_ dtype: DType, _ count: Int) -> StridedView {
-        StridedView(buffer: buffer, dtype: dtype, layout: Layout(shape: [count], strides: [step], offset: offset))
+        // Built without array literals, which would allocate.
+        var shape = Dims(), strides = Dims()
+        shape.append(count)
+        strides.append(step)
+        return StridedView(buffer: buffer, dtype: dtype, layout: Layout(shape: shape, strides: strides, offset: offset))
     }
 }
 

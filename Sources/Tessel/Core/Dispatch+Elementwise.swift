@@ -28,11 +28,11 @@ extension Dispatch {
     /// one healthy device and are neither recorded nor observed (the caller checks those two).
     /// Nil when any of that does not hold; the general path then runs the op.
     ///
-    /// It launches the same kernel into the same output layout as the general path (the
-    /// output is row-major, as `empty(like:)` makes it when the operands are), so the two
-    /// cannot disagree. A small op's cost is mostly this layer's: copies of
-    /// tensors between functions, each a reference count up and down, and this path makes
-    /// almost none.
+    /// It writes the same output layout as the general path (row-major, as `empty(like:)`
+    /// makes it when the operands are), through the backend's strided kernels or, for dense
+    /// runs, its dense-run kernels, which must give the same bits (a test runs every op both
+    /// ways on every device). A small op's cost is mostly this layer's: copies of tensors
+    /// between functions, each a reference count up and down, and this path makes almost none.
     @inline(__always)
     static func elementwiseWithoutBookkeeping(_ op: Op, _ a: borrowing Tensor, _ b: borrowing Tensor,
                                               into destination: Tensor?) -> Tensor? {
@@ -68,16 +68,16 @@ extension Dispatch {
                                     inPlace: Bool) -> Launched {
         switch op {
         case .unary(let unary):
-            let type = a.storage.dtype
-            return launch(a, a, dtype: type, into: target, inPlace: inPlace, dense: { backend, x, _, output, count in
-                backend.unary(unary, dtype: type, x, into: output, count: count)
-            }) { backend, x, _, output in
+            // One operand: its strided kernel is as cheap as a dense one would be.
+            return launch(a, a, dtype: a.storage.dtype, into: target, inPlace: inPlace, takesDenseRuns: false,
+                          dense: { _, _, _, _, _ in }) { backend, x, _, output in
                 backend.unary(unary, x, into: output)
             }
         case .binary(let binary):
             let type = binary.operandType(a.storage.dtype, b.storage.dtype)
             guard a.storage.dtype == type && b.storage.dtype == type else { return .declined }
-            return launch(a, b, dtype: binary.resultType(type, type), into: target, inPlace: inPlace, dense: { backend, x, y, output, count in
+            return launch(a, b, dtype: binary.resultType(type, type), into: target, inPlace: inPlace, takesDenseRuns: true,
+                          dense: { backend, x, y, output, count in
                 backend.binary(binary, dtype: type, x, y, into: output, count: count)
             }) { backend, x, y, output in
                 backend.binary(binary, x, y, into: output)
@@ -91,11 +91,12 @@ extension Dispatch {
     /// same tensor for a unary op) and runs `kernel` into a fresh row-major output or, when
     /// `inPlace`, into `target`.
     ///
-    /// Operands of the output's shape, or single elements broadcast over it, are dense runs:
-    /// they take the backend's dense kernels (`dense`), which need no layouts at all.
+    /// With `takesDenseRuns` (two operands), operands of the output's shape or single elements
+    /// broadcast over it are dense runs: they take the backend's dense kernel (`dense`), which
+    /// needs no layouts.
     @inline(__always)
     private static func launch(_ a: borrowing Tensor, _ b: borrowing Tensor, dtype: DType, into target: borrowing Tensor,
-                               inPlace: Bool, dense: (any Backend, DenseRun, DenseRun, DenseRun, Int) -> Void,
+                               inPlace: Bool, takesDenseRuns: Bool, dense: (any Backend, DenseRun, DenseRun, DenseRun, Int) -> Void,
                                _ kernel: (any Backend, StridedView, StridedView, StridedView) -> Void) -> Launched {
         let storageA = a.storage, storageB = b.storage
         guard storageA.backend === storageB.backend, storageA.failure == nil, storageB.failure == nil,
@@ -115,7 +116,7 @@ extension Dispatch {
         func run(into output: borrowing Tensor) {
             guard count > 0 else { return }
             let written = output.storage
-            if let (stepA, stepB) = denseSteps {
+            if takesDenseRuns, let (stepA, stepB) = denseSteps {
                 dense(backend, DenseRun(buffer: storageA.buffer, offset: a.layout.offset, step: stepA),
                       DenseRun(buffer: storageB.buffer, offset: b.layout.offset, step: stepB),
                       DenseRun(buffer: written.buffer, offset: output.layout.offset), count)

@@ -37,7 +37,7 @@ extension Tensor {
 
     private mutating func update(_ op: Op, _ rhs: Tensor) {
         if Dispatch.updateWithoutBookkeeping(op, self, rhs) { return }
-        self = Dispatch.run(op, self, rhs, into: self)
+        self = Dispatch.runWithBookkeeping(op, [self, rhs], into: self)
     }
 
     /// Writes `source` (broadcast to this shape, converted to this dtype) into these elements,

@@ -205,6 +205,12 @@ final class AddmmConformanceTests: XCTestCase {
             let x = Tensor.randn([128, 784], device: device), bias = Tensor.randn([10], device: device)
             assertClose(Tensor.addmm(bias, x, transposed.T), RefArray(x.matmul(transposed.T) + bias), crossBackendTolerance,
                         "addmm with x @ W.T on \(device)")
+            // Spare columns over ragged rows and a K past its last vector, added to a bias.
+            let (x13, w39, bias39) = (Tensor.randn([13, 70], device: device), Tensor.randn([39, 70], device: device),
+                                      Tensor.randn([39], device: device))
+            let ragged = (Tensor.addmm(bias39, x13, w39.T) - (x13.matmul(w39.T) + bias39)).abs()
+            XCTAssertTrue((ragged .<= (x13.abs().matmul(w39.T.abs()) + bias39.abs()) * Float(1e-5) + Float(1e-6)).all().item() != 0,
+                          "[\(device)] addmm with x @ W.T, 39 outputs over 13 rows")
             // 100 outputs: the columns past the last whole CPU panel add the bias too. The bias
             // enters before the K blocks fused and after them unfused, so the two round
             // differently: bounded by the size of the products summed.

@@ -39,7 +39,11 @@ func forEachUnaryRun<T, R>(_ x: StridedView, into output: StridedView,
     let out = UncheckedSendable(output.cpuBase(R.self))
     if let stride = x.layout.flatStride {
         // One run over the whole tensor: no collapse, no run walk (small ops are all dispatch).
-        forEachDenseRun(input + x.layout.offset, stride, into: out.value + output.layout.offset, count: x.count, body)
+        let inputOffset = x.layout.offset, outputOffset = output.layout.offset
+        parallelFor(x.count, grain: elementwiseGrain) { range in
+            body(input + inputOffset + range.lowerBound * stride, stride, out.value + outputOffset + range.lowerBound,
+                 range.count)
+        }
         return
     }
     let runs = StridedRuns([x.layout, output.layout])
@@ -51,18 +55,8 @@ func forEachUnaryRun<T, R>(_ x: StridedView, into output: StridedView,
     }
 }
 
-/// `body(source, stride, target, length)` over `count` elements read with step `stride` (1, or 0
-/// for one element) into a dense target, in one run per core.
-@inline(__always)
-func forEachDenseRun<T, R>(_ source: UnsafePointer<T>, _ stride: Int, into target: UnsafeMutablePointer<R>, count: Int,
-                           _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-    let out = UncheckedSendable(target)
-    parallelFor(count, grain: elementwiseGrain) { range in
-        body(source + range.lowerBound * stride, stride, out.value + range.lowerBound, range.count)
-    }
-}
-
-/// `forEachDenseRun` for two operands.
+/// `body(a, strideA, b, strideB, target, length)` over `count` elements of two operands, each
+/// read with step 1, or 0 for one element, into a dense target, in one run per core.
 @inline(__always)
 func forEachDenseRun<T, R>(_ a: UnsafePointer<T>, _ strideA: Int, _ b: UnsafePointer<T>, _ strideB: Int,
                            into target: UnsafeMutablePointer<R>, count: Int,
@@ -74,25 +68,11 @@ func forEachDenseRun<T, R>(_ a: UnsafePointer<T>, _ strideA: Int, _ b: UnsafePoi
     }
 }
 
-/// How a one-operand op table (`CPUBackend.unaryKernel`) reaches its runs: a strided view's
-/// walk, or one dense run. Generic, so each table is specialised per walker and the op's
-/// arithmetic still compiles into the run loop.
-protocol UnaryRunWalker {
-    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void)
-}
-
-/// How a two-operand op table reaches its runs (see `UnaryRunWalker`).
+/// How a two-operand op table (`CPUBackend.binaryKernel`) reaches its runs: two strided views'
+/// walk, or one dense run. Generic, so each table is specialised per walker and inlined into
+/// its entry point, where the op's arithmetic compiles into the run loop.
 protocol BinaryRunWalker {
     func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void)
-}
-
-/// The runs of a strided view into a contiguous output.
-struct StridedUnaryWalk: UnaryRunWalker {
-    let x: StridedView, output: StridedView
-    @inline(__always)
-    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-        forEachUnaryRun(x, into: output, body)
-    }
 }
 
 /// The runs of two same-shape strided views into a contiguous output.
@@ -101,15 +81,6 @@ struct StridedBinaryWalk: BinaryRunWalker {
     @inline(__always)
     func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
         forEachBinaryRun(a, b, into: output, body)
-    }
-}
-
-/// One dense run (see `DenseRun`).
-struct DenseUnaryWalk: UnaryRunWalker {
-    let x: DenseRun, output: DenseRun, count: Int
-    @inline(__always)
-    func callAsFunction<T, R>(_ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<R>, Int) -> Void) {
-        forEachDenseRun(UnsafePointer(x.cpuStart(T.self)), x.step, into: output.cpuStart(R.self), count: count, body)
     }
 }
 
@@ -238,40 +209,32 @@ extension CPUBackend {
             if let order = output.layout.denseAxisOrder { return unary(op, x.permuted(order), into: output.permuted(order)) }
             return throughDense(output) { unary(op, x, into: $0) }
         }
-        unaryKernel(op, x.dtype, StridedUnaryWalk(x: x, output: output))
-    }
-
-    func unary(_ op: UnaryOp, dtype: DType, _ x: DenseRun, into output: DenseRun, count: Int) {
-        unaryKernel(op, dtype, DenseUnaryWalk(x: x, output: output, count: count))
-    }
-
-    /// The one-operand op table, over the runs `walk` visits.
-    @inline(__always)
-    private func unaryKernel<Walk: UnaryRunWalker>(_ op: UnaryOp, _ dtype: DType, _ walk: Walk) {
-        if dtype != .float32 {
+        if x.dtype != .float32 {
+            let out = output
             switch op {
-            case .neg: walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { 0 &- $0 }, scalar: { 0 &- $0 }) }
+            case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { 0 &- $0 }, scalar: { 0 &- $0 }) }
             case .abs:
-                walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 &- $0 : $0 }) }
-            case .square: walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 &* $0 }, scalar: { $0 &* $0 }) }
-            case .relu: walk { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) }) }
-            default: checkFailure("\(op.rawValue): needs a float32 tensor, got \(dtype)")
+                forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0 &- $0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 &- $0 : $0 }) }
+            case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 &* $0 }, scalar: { $0 &* $0 }) }
+            case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Int32>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { Swift.max($0, 0) }) }
+            default: checkFailure("\(op.rawValue): needs a float32 tensor, got \(x.dtype)")
             }
             return
         }
+        let out = output
         switch op {
-        case .floor: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.rounded(.down) }, scalar: { $0.rounded(.down) }) }
-        case .neg: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { -$0 }, scalar: { -$0 }) }
-        case .abs: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) }) }
-        case .square: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 * $0 }, scalar: { $0 * $0 }) }
-        case .relu: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 }) }
-        case .sqrt: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() }) }
-        case .exp: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorExp($0) }, scalar: { viaVector($0, vectorExp) }) }
-        case .log: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) }) }
-        case .sin: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) }) }
-        case .cos: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) }) }
-        case .tanh: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorTanh($0) }, scalar: { viaVector($0, vectorTanh) }) }
-        case .sigmoid: walk { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorSigmoid($0) }, scalar: { viaVector($0, vectorSigmoid) }) }
+        case .floor: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.rounded(.down) }, scalar: { $0.rounded(.down) }) }
+        case .neg: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { -$0 }, scalar: { -$0 }) }
+        case .abs: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: -$0, where: $0 .< 0) }, scalar: { Swift.abs($0) }) }
+        case .square: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0 * $0 }, scalar: { $0 * $0 }) }
+        case .relu: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 }) }
+        case .sqrt: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { $0.squareRoot() }, scalar: { $0.squareRoot() }) }
+        case .exp: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorExp($0) }, scalar: { viaVector($0, vectorExp) }) }
+        case .log: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.log) }, scalar: { Foundation.log($0) }) }
+        case .sin: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.sin) }, scalar: { Foundation.sin($0) }) }
+        case .cos: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { lanewise($0, Foundation.cos) }, scalar: { Foundation.cos($0) }) }
+        case .tanh: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorTanh($0) }, scalar: { viaVector($0, vectorTanh) }) }
+        case .sigmoid: forEachUnaryRun(x, into: out) { (s: UnsafePointer<Float>, stride, t, n) in unaryRun(s, stride, t, n, vector: { vectorSigmoid($0) }, scalar: { viaVector($0, vectorSigmoid) }) }
         }
     }
 

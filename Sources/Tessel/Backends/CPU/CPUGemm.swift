@@ -141,7 +141,8 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
     // panels of 32 and 4 columns): those columns are dot products along K, which both operands
     // hold contiguously, instead of a one-vector panel that would use 4 of its 16 lanes.
     let spare = n % nr
-    if spare > 0 && spare <= 2 * dotColumns && n > spare && k >= 4 * simdWidth && a.columnStride == 1 && b.rowStride == 1 {
+    if dotProductsForSpareColumns && spare > 0 && spare <= 2 * dotColumns && n > spare && k >= 4 * simdWidth
+        && a.columnStride == 1 && b.rowStride == 1 {
         sgemmOnOneCore(m: m, n: n - spare, k: k, a: a, b: b, c: c, ldc: ldc, accumulateIntoC: accumulateIntoC)
         dotProductColumns(m: m, columns: (n - spare)..<n, k: k, a: a, b: b, c: c, ldc: ldc, accumulateIntoC: accumulateIntoC)
         return
@@ -200,6 +201,13 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
 
 /// Rows and columns of C per block of `dotProductColumns`: 16 accumulators.
 private let dotRows = 4, dotColumns = 4
+/// AVX-512 only: its 32 registers hold a block's 16 accumulators and 5 operands; AVX2's 16
+/// would spill, and its 8-lane panels waste fewer lanes on the spare columns to begin with.
+#if TESSEL_SIMD16
+private let dotProductsForSpareColumns = true
+#else
+private let dotProductsForSpareColumns = false
+#endif
 
 /// C[0..<m, columns] (+)= A * B for a row-major A and a B whose columns are contiguous along K
 /// (B = W.T), as dot products: each 4 x 4 block of C keeps 16 vector accumulators along K, then
@@ -247,17 +255,6 @@ private func dotProductColumns(m: Int, columns: Range<Int>, k: Int, a: StridedMa
             store(3, 0, s30, a3, b0); store(3, 1, s31, a3, b1); store(3, 2, s32, a3, b2); store(3, 3, s33, a3, b3)
         }
     }
-}
-
-/// The sum of a vector's lanes as a tree of halves (the plain `sum()` adds them one by one).
-@inline(__always) private func laneSum(_ v: Vector<Float>) -> Float {
-    #if TESSEL_SIMD16
-    let eight = v.lowHalf + v.highHalf
-    #else
-    let eight = v
-    #endif
-    let four = eight.lowHalf + eight.highHalf, two = four.lowHalf + four.highHalf
-    return two[0] + two[1]
 }
 
 /// One micro-tile of C: `rows` x `columns` at `c`, from a packed B panel.
@@ -349,7 +346,8 @@ private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
         if width < panel { destination.update(repeating: 0, count: panel * kcBlock) }
         if b.columnStride == 1 && width == panel {
             // Row-major B: each panel row is a contiguous run of one or two vectors, moved as
-            // vectors (a `memmove` call per 128-byte row cost three times the copy itself).
+            // vectors, not by a `memmove` call per 128-byte row (those calls were 3% of the MLP
+            // step's time).
             for p in 0..<kcBlock {
                 let from = source + p &* b.rowStride, to = destination + p &* panel
                 storeVector(loadVector(from), to)

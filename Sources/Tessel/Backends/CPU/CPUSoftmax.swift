@@ -38,6 +38,7 @@ extension CPUBackend {
 private func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, log: Bool) {
     typealias V = Vector<Float>
     let w = simdWidth
+    if count <= w { return softmaxShortRow(x, into: y, count: count, log: log) }
     let vectorEnd = count - count % w
     // Maximum, NaN winning. Compares and selects compile to single instructions (Swift's
     // pointwiseMax runs lane by lane); NaN lanes are collected in a mask and checked once.
@@ -76,16 +77,11 @@ private func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<
         j += w
     }
     if j < count {
-        // The ragged tail as one vector, its unused lanes -inf (their exponentials are 0): a
-        // 10-class row is one vector exponential, not ten.
-        // Copied as bytes: setting or reading a vector's lanes one by one goes through memory
-        // lane by lane, and was most of a short row's time.
-        let tailBytes = (count - j) * MemoryLayout<Float>.stride
-        var tail = V(repeating: -.infinity)
-        withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.copyMemory(from: x + j, byteCount: tailBytes) }
+        // The ragged tail as one vector, its unused lanes -inf (their exponentials are 0).
+        let tail = loadPadded(x + j, count: count - j, padding: -.infinity)
         let e = vectorExp(tail - shift)
         sums += e
-        if !log { withUnsafeBytes(of: e) { UnsafeMutableRawPointer(y + j).copyMemory(from: $0.baseAddress!, byteCount: tailBytes) } }
+        if !log { storePartial(e, y + j, count: count - j) }
     }
     total += Double(sums.sum())
     let sum = Float(total)
@@ -106,4 +102,32 @@ private func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<
         }
         while j < count { y[j] *= scale; j += 1 }
     }
+}
+
+/// A row of at most one vector (a 10-class classifier's logits): one padded vector, tree
+/// reductions and no scalar loops, which were most of a short row's time. The same arithmetic
+/// as `softmaxRow`.
+@inline(__always)
+private func softmaxShortRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, log: Bool) {
+    let v = loadPadded(x, count: count, padding: -.infinity)
+    let peak = any(v .!= v) ? Float.nan : laneMax(v)
+    let shift = log && peak.isInfinite ? 0 : peak
+    let e = vectorExp(v - shift)
+    let sum = laneSum(e)
+    storePartial(log ? v - (shift + Foundation.log(sum)) : e * (1 / sum), y, count: count)
+}
+
+/// The first `count` (at most one vector's) elements at `source`, the other lanes `padding`.
+/// Copied as bytes: setting a vector's lanes one by one goes through memory lane by lane.
+@inline(__always)
+private func loadPadded(_ source: UnsafePointer<Float>, count: Int, padding: Float) -> Vector<Float> {
+    var v = Vector<Float>(repeating: padding)
+    withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: source, byteCount: count * MemoryLayout<Float>.stride) }
+    return v
+}
+
+/// Stores the first `count` lanes of `v` at `target`.
+@inline(__always)
+private func storePartial(_ v: Vector<Float>, _ target: UnsafeMutablePointer<Float>, count: Int) {
+    withUnsafeBytes(of: v) { UnsafeMutableRawPointer(target).copyMemory(from: $0.baseAddress!, byteCount: count * MemoryLayout<Float>.stride) }
 }

@@ -17,3 +17,28 @@ let simdTargetSet = true
 #else
 let simdTargetSet = false
 #endif
+
+/// The sum of a vector's lanes as a tree of halves (the plain `sum()` adds them one by one, a
+/// chain of `simdWidth` dependent adds).
+@inline(__always) func laneSum(_ v: Vector<Float>) -> Float {
+    #if TESSEL_SIMD16
+    let eight = v.lowHalf + v.highHalf
+    #else
+    let eight = v
+    #endif
+    let four = eight.lowHalf + eight.highHalf, two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
+
+/// The largest lane as a tree of halves (NaN lanes are the caller's to check: a comparison
+/// with NaN keeps the other side).
+@inline(__always) func laneMax(_ v: Vector<Float>) -> Float {
+    #if TESSEL_SIMD16
+    let eight = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    #else
+    let eight = v
+    #endif
+    let four = eight.lowHalf.replacing(with: eight.highHalf, where: eight.highHalf .> eight.lowHalf)
+    let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
+    return two[1] > two[0] ? two[1] : two[0]
+}
