@@ -14,12 +14,12 @@ extension Dispatch {
         return runWithBookkeeping(op, [x])
     }
 
-    /// `run(op, [a, b], into: destination)` for a two-operand op, without making the inputs
-    /// array when the op takes the path without bookkeeping.
-    static func run(_ op: Op, _ a: Tensor, _ b: Tensor, into destination: Tensor? = nil) -> Tensor {
-        if a.autograd == nil, b.autograd == nil, destination?.autograd == nil, observer == nil,
-           let output = elementwiseWithoutBookkeeping(op, a, b, into: destination) { return output }
-        return runWithBookkeeping(op, [a, b], into: destination)
+    /// `run(op, [a, b])` for a two-operand op, without making the inputs array when the op
+    /// takes the path without bookkeeping (in place: `updateWithoutBookkeeping`).
+    static func run(_ op: Op, _ a: Tensor, _ b: Tensor) -> Tensor {
+        if a.autograd == nil, b.autograd == nil, observer == nil,
+           let output = elementwiseWithoutBookkeeping(op, a, b, into: nil) { return output }
+        return runWithBookkeeping(op, [a, b])
     }
 
     /// The common element-wise case run without the general path's bookkeeping: a unary op
@@ -46,7 +46,8 @@ extension Dispatch {
 
     /// `target = op(target, b)` written into `target` itself (`x += y`), on the path without
     /// bookkeeping; false when the general path must run it. The target stays the same tensor,
-    /// so, unlike `run(_:_:_:into:)`, no copy of it is made, returned or assigned back.
+    /// so, unlike `run(_:_:into:host:)` with a destination, no copy of it is made, returned or
+    /// assigned back.
     static func updateWithoutBookkeeping(_ op: Op, _ target: borrowing Tensor, _ b: borrowing Tensor) -> Bool {
         guard target.autograd == nil, b.autograd == nil, observer == nil else { return false }
         guard case .wrote = elementwise(op, target, b, into: target, inPlace: true) else { return false }
