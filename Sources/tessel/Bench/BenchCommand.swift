@@ -29,6 +29,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip checking each operation's result against the CPU backend before timing it.")
     var noCheck = false
 
+    @Flag(help: "After each case's table row, where its time goes op by op (host time between the ops the entry point runs).")
+    var profile = false
+
     /// Largest relative difference from the CPU backend a case may show (float32 sums in other orders).
     static let checkTolerance: Float = 1e-3
 
@@ -61,6 +64,7 @@ struct BenchCommand: ParsableCommand {
             progress("\(device): measuring copy bandwidth")
             let limits = try MachineLimits.measure(device, timer: timer)
             var rows: [BenchRow] = []
+            var profiles: [String] = []
             for (number, benchCase) in cases.enumerated() {
                 progress("\(device): [\(number + 1)/\(cases.count)] \(benchCase.family) \(benchCase.shape)")
                 // Fast and wrong is not a result: other devices' outputs are compared with the CPU backend's first.
@@ -70,10 +74,15 @@ struct BenchCommand: ParsableCommand {
                 let timing = try timer.measure(run, on: device, profile: !benchCase.isOverhead)
                 rows.append(BenchRow(benchCase, timing: timing, limits: limits, errorAgainstCPU: error,
                                      tolerance: Self.checkTolerance))
+                if profile {
+                    let runs = Swift.max(timing.wallSeconds.count, 5)
+                    profiles.append("  \(benchCase.family) \(benchCase.shape)\n" + (try OpProfile.measure(run, on: device, runs: runs)).table())
+                }
             }
             progress("")
             let result = BenchDeviceResult(device: device.description, name: info.name, limits: limits, rows: rows)
             print(result.table())
+            if !profiles.isEmpty { print(profiles.joined(separator: "\n")) }
             report.devices.append(result)
         }
         if let json {

@@ -84,6 +84,28 @@ final class MatmulConformanceTests: XCTestCase {
         }
     }
 
+    /// A row-major B under few rows of A is read in place by the CPU kernel, not packed: the MLP's
+    /// weight gradient g.T @ x (100 x 128 x 784, whose last panel is one whole vector), rows of B
+    /// longer than n (a column window), a ragged last panel that is packed alone, rows walked
+    /// backwards (a flipped B) and rows 4 KB apart (packed as before).
+    func testRowMajorBReadInPlace() {
+        forEachDevice { device in
+            for (i, (m, k, n)) in [(100, 128, 784), (12, 40, 48), (13, 33, 45), (128, 10, 100), (5, 300, 16)].enumerated() {
+                let gT = random([k, m], seed: UInt64(500 + i)), b = random([k, n], seed: UInt64(600 + i))
+                let a = gT.permuted([1, 0])
+                assertMatmul(floatTensor(gT, device: device).T.matmul(floatTensor(b, device: device)), a, b, "g.T x b")
+                let ca = floatTensor(a, device: device)
+                let wide = random([k, n + 7], seed: UInt64(700 + i))
+                let window = floatTensor(wide, device: device)[0..<k, 3..<(3 + n)]
+                assertMatmul(ca.matmul(window), a, wide.sliced(axis: 1, start: 3, step: 1, count: n), "a x column window")
+                assertMatmul(ca.matmul(floatTensor(b, device: device).flip(0)), a, b.sliced(axis: 0, start: k - 1, step: -1, count: k),
+                             "a x flipped b")
+            }
+            let a = random([12, 64], seed: 800), b = random([64, 1024], seed: 801)
+            assertMatmul(floatTensor(a, device: device).matmul(floatTensor(b, device: device)), a, b, "b rows 4 KB apart")
+        }
+    }
+
     func testVectorOperands() {
         forEachDevice { device in
             let matrix = random([7, 13], seed: 1), vector = random([13], seed: 2), right = random([13, 5], seed: 3)

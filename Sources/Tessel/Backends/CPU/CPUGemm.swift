@@ -28,6 +28,8 @@ private let kc = 256
 private let mc = 144
 /// N block: kc x nc floats of packed B (512 KB) stay in L2 while A micro-panels pass over them.
 private let nc = 512
+/// Rows of C up to which a row-major B is read in place rather than packed (see `sgemmOnOneCore`).
+private let bInPlaceRows = 128
 
 extension CPUBackend {
     func matmul(_ a: StridedView, _ b: StridedView, into output: any BackendBuffer, accumulate: Bool) {
@@ -159,6 +161,10 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
     // B has few panels to reuse them over.
     let rowsShareL1Sets = a.rowStride % 1024 == 0
     let readsAInPlace = a.columnStride == 1 && (!rowsShareL1Sets || n <= 4 * nr)
+    // A row-major B is read in place too when few row panels of A pass over it (m = 100 in an
+    // MLP's weight gradient, g.T @ x: packing x was a pass over it for nine panels of A). Rows
+    // 4 KB apart are packed, for the same L1 sets as A's.
+    let readsBInPlace = b.columnStride == 1 && m <= bInPlaceRows && b.rowStride % 1024 != 0
     // Read in place, A needs packing only for a ragged last panel: room for one panel.
     let packedA = ThreadScratch.floats(.gemmPackedA, count: kcMax * (readsAInPlace ? mr : roundUp(Swift.min(m, mc), mr)))
     let edgeTile = ThreadScratch.floats(.gemmEdgeTile, count: mr * nr)
@@ -166,7 +172,13 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
         let ncBlock = Swift.min(nc, n - jc)
         for pc in stride(from: 0, to: k, by: kcMax) {
             let kcBlock = Swift.min(kcMax, k - pc)
-            packB(b, rows: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
+            if !readsBInPlace {
+                packB(b, rows: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
+            } else if ncBlock % nr != 0 && ncBlock % nr != panelWidth(ncBlock % nr) {
+                // A ragged last panel read in place would run past B's last column: pack it.
+                let last = jc + ncBlock - ncBlock % nr
+                packB(b, rows: pc..<(pc + kcBlock), columns: last..<(jc + ncBlock), into: packedB)
+            }
             let accumulate = pc > 0 || accumulateIntoC
             for ic in stride(from: 0, to: m, by: mc) {
                 let mcBlock = Swift.min(mc, m - ic)
@@ -178,9 +190,12 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
                 for ir in stride(from: 0, to: mcBlock, by: mr) {
                     let rows = Swift.min(mr, mcBlock - ir)
                     for jr in stride(from: 0, to: ncBlock, by: nr) {
-                        let tile = Tile(rows: rows, columns: Swift.min(nr, ncBlock - jr), kc: kcBlock,
-                                        b: packedB + jr * kcBlock, c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                        accumulate: accumulate)
+                        let columns = Swift.min(nr, ncBlock - jr)
+                        let inPlace = readsBInPlace && columns == panelWidth(columns)
+                        let panel = inPlace ? UnsafePointer(b.base + pc * b.rowStride + jc + jr) : UnsafePointer(packedB + (readsBInPlace ? 0 : jr * kcBlock))
+                        let tile = Tile(rows: rows, columns: columns, kc: kcBlock, b: panel,
+                                        bStep: inPlace ? b.rowStride : panelWidth(columns),
+                                        c: c + (ic + ir) * ldc + jc + jr, ldc: ldc, accumulate: accumulate)
                         if readsAInPlace && rows == mr {
                             tile.run(a: a.base + (ic + ir) * a.rowStride + pc, aStep: 1, aRowStride: a.rowStride,
                                      edgeTile: edgeTile)
@@ -257,10 +272,12 @@ private func dotProductColumns(m: Int, columns: Range<Int>, k: Int, a: StridedMa
     }
 }
 
-/// One micro-tile of C: `rows` x `columns` at `c`, from a packed B panel.
+/// One micro-tile of C: `rows` x `columns` at `c`, from a B panel whose row p starts at
+/// b + p * bStep (packed: bStep is the panel's width; read in place: B's row stride).
 private struct Tile {
     let rows: Int, columns: Int, kc: Int
-    let b: UnsafeMutablePointer<Float>
+    let b: UnsafePointer<Float>
+    let bStep: Int
     let c: UnsafeMutablePointer<Float>
     let ldc: Int
     let accumulate: Bool
@@ -270,7 +287,7 @@ private struct Tile {
     func run(a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, edgeTile: UnsafeMutablePointer<Float>) {
         let width = panelWidth(columns)
         if rows == mr && columns == width {
-            microKernel(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, width: width, c: c, ldc: ldc,
+            microKernel(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, width: width, c: c, ldc: ldc,
                         accumulate: accumulate)
             return
         }
@@ -281,10 +298,10 @@ private struct Tile {
             for first in stride(from: 0, to: rows, by: edgeRows) {
                 let groupRows = Swift.min(edgeRows, rows - first), groupA = a + first * aRowStride
                 if groupRows == edgeRows && columns == width {
-                    edgeKernel(kc: kc, a: groupA, aStep: aStep, aRowStride: aRowStride, b: b, width: width,
+                    edgeKernel(kc: kc, a: groupA, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, width: width,
                                c: c + first * ldc, ldc: ldc, accumulate: accumulate)
                 } else {
-                    edgeKernel(kc: kc, a: groupA, aStep: aStep, aRowStride: aRowStride, b: b, width: width,
+                    edgeKernel(kc: kc, a: groupA, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, width: width,
                                c: edgeTile, ldc: nr, accumulate: false)
                     copyEdge(rows: groupRows, into: c + first * ldc)
                 }
@@ -292,7 +309,7 @@ private struct Tile {
             return
         }
         // Edge tiles go through a full-size scratch tile, so the kernel never needs bounds checks.
-        microKernel(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, width: width, c: edgeTile, ldc: nr,
+        microKernel(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, width: width, c: edgeTile, ldc: nr,
                     accumulate: false)
         copyEdge(rows: rows, into: c)
 
@@ -383,7 +400,7 @@ private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
 /// a[p * aStep + r * aRowStride]) * packed B panel (kc x width), where width is nr or, for a
 /// narrow last panel, one vector.
 @inline(__always)
-private func microKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+private func microKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
                          width: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     // The C tile is read after kc * mr * width FMAs; asking for it now hides its cache miss.
     for r in 0..<mr {
@@ -393,15 +410,15 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStrid
     }
     #if TESSEL_SIMD16
     if width == nr {
-        tile12(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        tile12(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, c: c, ldc: ldc, accumulate: accumulate)
     } else {
-        narrowTile12(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        narrowTile12(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, c: c, ldc: ldc, accumulate: accumulate)
     }
     #else
     if width == nr {
-        tile6(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        tile6(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, c: c, ldc: ldc, accumulate: accumulate)
     } else {
-        narrowTile6(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        narrowTile6(kc: kc, a: a, aStep: aStep, aRowStride: aRowStride, b: b, bStep: bStep, c: c, ldc: ldc, accumulate: accumulate)
     }
     #endif
 }
@@ -413,7 +430,7 @@ private let edgeRows = 4
 /// ragged panel. Eight accumulators (four for a one-vector panel): fewer than the FMA units
 /// can keep busy, but a third of the work of the full kernel on a 4-row panel.
 @inline(__always)
-private func edgeKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+private func edgeKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
                         width: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     let w = simdWidth
@@ -428,7 +445,7 @@ private func edgeKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride
             s = V(repeating: pa[two]); c20.addProduct(s, b0); c21.addProduct(s, b1)
             s = V(repeating: pa[three]); c30.addProduct(s, b0); c31.addProduct(s, b1)
             pa += aStep
-            pb += 2 * w
+            pb += bStep
         }
         storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
         storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
@@ -439,7 +456,7 @@ private func edgeKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride
             c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[one]), b0)
             c2.addProduct(V(repeating: pa[two]), b0); c3.addProduct(V(repeating: pa[three]), b0)
             pa += aStep
-            pb += w
+            pb += bStep
         }
         storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
         storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
@@ -508,7 +525,7 @@ private let rowGroupCount = 2
 #if !TESSEL_SIMD16
 /// The AVX2 kernel: 6 rows x 2 vectors = 12 accumulators of the 16 ymm registers.
 @inline(__always)
-private func tile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+private func tile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     let w = simdWidth
@@ -525,7 +542,7 @@ private func tile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int
         s = V(repeating: rows.second[rows.one]); c40.addProduct(s, b0); c41.addProduct(s, b1)
         s = V(repeating: rows.second[rows.two]); c50.addProduct(s, b0); c51.addProduct(s, b1)
         rows.advance()
-        pb += 2 * w
+        pb += bStep
     }
     storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
     storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
@@ -537,7 +554,7 @@ private func tile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int
 /// The AVX-512 kernel: 12 rows x 2 vectors = 24 accumulators of the 32 zmm registers, twice
 /// the FMAs per B load of the 6-row kernel.
 @inline(__always)
-private func tile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+private func tile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     let w = simdWidth
@@ -548,8 +565,8 @@ private func tile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: In
     var rows = RowGroups(a, rowStride: aRowStride, step: aStep)
     var pb = b
     for _ in 0..<kc {
-        tessel_prefetch(pb + 8 * 2 * w)
-        tessel_prefetch(pb + 8 * 2 * w + w)
+        tessel_prefetch(pb + 8 &* bStep)
+        tessel_prefetch(pb + 8 &* bStep + w)
         let b0 = loadVector(pb), b1 = loadVector(pb + w)
         var s = V(repeating: rows.first[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
         s = V(repeating: rows.first[rows.one]); c10.addProduct(s, b0); c11.addProduct(s, b1)
@@ -564,7 +581,7 @@ private func tile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: In
         s = V(repeating: rows.third[rows.two]); ca0.addProduct(s, b0); ca1.addProduct(s, b1)
         s = V(repeating: rows.third[rows.three]); cb0.addProduct(s, b0); cb1.addProduct(s, b1)
         rows.advance()
-        pb += 2 * w
+        pb += bStep
     }
     storeRow(c00, c01, c, accumulate: accumulate); storeRow(c10, c11, c + ldc, accumulate: accumulate)
     storeRow(c20, c21, c + 2 * ldc, accumulate: accumulate); storeRow(c30, c31, c + 3 * ldc, accumulate: accumulate)
@@ -584,7 +601,7 @@ private func storeNarrowRow(_ value: Vector<Float>, _ row: UnsafeMutablePointer<
 #if !TESSEL_SIMD16
 /// The AVX2 kernel for a one-vector panel: 6 rows x 1 vector.
 @inline(__always)
-private func narrowTile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+private func narrowTile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
@@ -596,7 +613,7 @@ private func narrowTile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStrid
         c2.addProduct(V(repeating: rows.first[rows.two]), b0); c3.addProduct(V(repeating: rows.second[0]), b0)
         c4.addProduct(V(repeating: rows.second[rows.one]), b0); c5.addProduct(V(repeating: rows.second[rows.two]), b0)
         rows.advance()
-        pb += simdWidth
+        pb += bStep
     }
     storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
     storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
@@ -608,7 +625,7 @@ private func narrowTile6(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStrid
 /// The AVX-512 kernel for a one-vector panel: 12 rows x 1 vector (12 FMAs per B load, enough
 /// independent accumulators to cover the FMA latency).
 @inline(__always)
-private func narrowTile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>,
+private func narrowTile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     typealias V = Vector<Float>
     var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
@@ -624,7 +641,7 @@ private func narrowTile12(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStri
         c8.addProduct(V(repeating: rows.third[0]), b0); c9.addProduct(V(repeating: rows.third[rows.one]), b0)
         ca.addProduct(V(repeating: rows.third[rows.two]), b0); cb.addProduct(V(repeating: rows.third[rows.three]), b0)
         rows.advance()
-        pb += simdWidth
+        pb += bStep
     }
     storeNarrowRow(c0, c, accumulate: accumulate); storeNarrowRow(c1, c + ldc, accumulate: accumulate)
     storeNarrowRow(c2, c + 2 * ldc, accumulate: accumulate); storeNarrowRow(c3, c + 3 * ldc, accumulate: accumulate)
