@@ -25,6 +25,24 @@ final class DataLoaderTests: XCTestCase {
         }
     }
 
+    /// The fitted mean and deviation against a Double two-pass reference, on this set and on
+    /// bytes up to 255 (where a 32-bit sum of squares would have overflowed long before 47
+    /// million pixels), and a constant set's deviation floored.
+    func testNormalizationFittedToImages() {
+        let bright = LabeledImages(pixels: (0..<4096).map { UInt8(($0 * 37) % 256) }, labels: [Int32](repeating: 0, count: 16),
+                                   rows: 16, columns: 16)
+        for set in [data, bright] {
+            let values = set.pixels.map { Double($0) / 255 }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+            let fitted = Normalization(fittedTo: set)
+            XCTAssertEqual(Double(fitted.mean), mean, accuracy: 1e-6)
+            XCTAssertEqual(Double(fitted.std), std, accuracy: 1e-6)
+        }
+        let blank = LabeledImages(pixels: [UInt8](repeating: 7, count: 8), labels: [0, 0], rows: 2, columns: 2)
+        XCTAssertEqual(Normalization(fittedTo: blank).std, 1e-6)
+    }
+
     func testNormalisation() {
         let loader = DataLoader(data, batchSize: 10, normalization: Normalization(mean: 0.5, std: 0.25), device: .cpu)
         let expected = data.pixels.map { (Float($0) / 255 - 0.5) / 0.25 }

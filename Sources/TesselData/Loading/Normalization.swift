@@ -11,6 +11,27 @@ public struct Normalization: Codable, Sendable, Equatable {
         self.std = std
     }
 
+    /// The mean and standard deviation of `images`' pixels after scaling to 0...1, as
+    /// torchvision's `Normalize` constants are computed (population deviation, floored at 1e-6
+    /// so a blank set still normalises). The byte sums are integers, exact in any order, so the
+    /// loop vectorises: 47 million MNIST pixels in a few milliseconds.
+    public init(fittedTo images: LabeledImages) {
+        var sum: UInt64 = 0, squares: UInt64 = 0
+        images.pixels.withUnsafeBufferPointer { pixels in
+            for pixel in pixels {
+                let value = UInt64(pixel)
+                sum &+= value
+                squares &+= value &* value
+            }
+        }
+        let count = Double(Swift.max(images.pixels.count, 1))
+        let mean = Double(sum) / 255 / count
+        let meanSquare = Double(squares) / (255 * 255) / count
+        // A constant set's variance can round to just below zero.
+        let variance = Swift.max(meanSquare - mean * mean, 0)
+        self.init(mean: Float(mean), std: Float(Swift.max(variance.squareRoot(), 1e-6)))
+    }
+
     /// Pixels scaled to 0...1 and nothing more (the fast.ai lesson's linear model).
     public static let unit = Normalization(mean: 0, std: 1)
     /// MNIST's training-set pixel mean and standard deviation (after scaling to 0...1).

@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
             normalization = .unit
         } else {
             (trainSet, validSet) = (mnist.train, mnist.test)
-            normalization = pixelStatistics(trainSet)
+            normalization = Normalization(fittedTo: trainSet)
         }
         let spec = ModelSpec(architecture: model, classNames: trainSet.classNames, inputShape: [1, trainSet.rows, trainSet.columns],
                              hidden: hidden, normalization: normalization)
@@ -143,18 +143,6 @@ struct TrainingSettings {
 }
 
 /// The training set's pixel mean and standard deviation, after scaling to 0...1.
-func pixelStatistics(_ data: LabeledImages) -> Normalization {
-    var sum = 0.0, squares = 0.0
-    for pixel in data.pixels {
-        let value = Double(pixel) / 255
-        sum += value
-        squares += value * value
-    }
-    let count = Double(data.pixels.count)
-    let mean = sum / count
-    return Normalization(mean: Float(mean), std: Float(Swift.max((squares / count - mean * mean).squareRoot(), 1e-6)))
-}
-
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
