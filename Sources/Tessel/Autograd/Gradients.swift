@@ -264,13 +264,15 @@ enum Gradients {
         // A transposed operand (x @ W.T, a weight seen as [in, out]) gets its gradient made the
         // other way up, (g.T @ a).T, a dense view in the operand's memory order (as PyTorch's mm
         // backward does), so accumulating it into the leaf is a plain copy, not a transpose.
-        // Worth it when the product is short (k below the output's sides: the MLP's weight,
-        // whose transpose cost a third of its GEMM); a long product (a convolution's weight
-        // gradient, k = N * OH * OW) keeps the orientation the forward used, whose GEMM tiles
-        // fit better (the CNN's two weight GEMMs ran 1.2x and 1.9x slower the other way up).
+        // Worth it when the product is short (k at most a few times the output's longer side:
+        // the MLP's weights, whose transposes cost a third of a GEMM and, for the 10 x 100
+        // classifier, a copy as long as its GEMM); a long product (a convolution's weight
+        // gradient, k = N * OH * OW, over 50 times its sides) keeps the orientation the forward
+        // used, whose GEMM tiles fit better (the CNN's two weight GEMMs ran 1.2x and 1.9x
+        // slower the other way up).
         func transposed(_ t: Tensor) -> Tensor { t.transpose(-2, -1) }
         func isTransposed(_ t: Tensor, depth k: Int) -> Bool {
-            t.rank >= 2 && !t.isContiguous && transposed(t).isContiguous && k < Swift.max(t.shape[t.rank - 2], t.shape[t.rank - 1])
+            t.rank >= 2 && !t.isContiguous && transposed(t).isContiguous && k < 4 * Swift.max(t.shape[t.rank - 2], t.shape[t.rank - 1])
         }
         let ga = needs.a ? sum(isTransposed(a2, depth: g2.shape[g2.rank - 1]) ? transposed(b2.matmul(transposed(g2))) : g2.matmul(transposed(b2)),
                                to: a2.shape).reshape(a.shape) : nil
