@@ -269,10 +269,13 @@ enum Gradients {
         // classifier, a copy as long as its GEMM); a long product (a convolution's weight
         // gradient, k = N * OH * OW, over 50 times its sides) keeps the orientation the forward
         // used, whose GEMM tiles fit better (the CNN's two weight GEMMs ran 1.2x and 1.9x
-        // slower the other way up).
+        // slower the other way up). An operand broadcast over batch axes is summed over them
+        // into a fresh tensor either way, and its true depth is k times the batch: it keeps the
+        // forward's orientation too.
         func transposed(_ t: Tensor) -> Tensor { t.transpose(-2, -1) }
         func isTransposed(_ t: Tensor, depth k: Int) -> Bool {
-            t.rank >= 2 && !t.isContiguous && transposed(t).isContiguous && k < 4 * Swift.max(t.shape[t.rank - 2], t.shape[t.rank - 1])
+            t.rank >= 2 && t.rank == g2.rank && !t.isContiguous && transposed(t).isContiguous
+                && k < 4 * Swift.max(t.shape[t.rank - 2], t.shape[t.rank - 1])
         }
         let ga = needs.a ? sum(isTransposed(a2, depth: g2.shape[g2.rank - 1]) ? transposed(b2.matmul(transposed(g2))) : g2.matmul(transposed(b2)),
                                to: a2.shape).reshape(a.shape) : nil

@@ -6,8 +6,9 @@ import Tessel
 /// notes the clock as each op finishes and charges the time since the previous op (or the run's
 /// start), less the observer's own bookkeeping, to it, so the host work before an op (autograd bookkeeping, a backward rule's own
 /// Swift) is charged to that op. Watching ops takes them off the path without bookkeeping, so
-/// the profile's total is above the timed run's; on OpenCL the figures are host time, with the
-/// device's waits charged to the op that read a result.
+/// the profile's total is above the timed run's, and the time after a run's last op is charged
+/// to nothing. On OpenCL the figures are host time (runs are not synchronised one by one), with
+/// the device's waits charged to the op that read a result.
 final class OpProfile: OpObserver {
     struct Entry {
         var nanoseconds: UInt64 = 0
@@ -42,7 +43,7 @@ final class OpProfile: OpObserver {
         let label = "\(record.op.name)\(record.inPlace ? " (in place)" : "") "
             + record.inputs.map { "\($0.shape)" }.joined(separator: " ")
         state.withLock { state in
-            state.entries[label, default: Entry()].nanoseconds += now - state.last
+            state.entries[label, default: Entry()].nanoseconds += now &- state.last
             state.entries[label, default: Entry()].calls += 1
             // The clock restarts after this bookkeeping, so the next op is not charged for it.
             state.last = DispatchTime.now().uptimeNanoseconds

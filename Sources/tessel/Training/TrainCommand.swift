@@ -142,7 +142,6 @@ struct TrainingSettings {
     }
 }
 
-/// The training set's pixel mean and standard deviation, after scaling to 0...1.
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -85,12 +85,13 @@ final class MatmulConformanceTests: XCTestCase {
     }
 
     /// A row-major B under few rows of A is read in place by the CPU kernel, not packed: the MLP's
-    /// weight gradient g.T @ x (100 x 128 x 784, whose last panel is one whole vector), rows of B
-    /// longer than n (a column window), a ragged last panel that is packed alone, rows walked
-    /// backwards (a flipped B) and rows 4 KB apart (packed as before).
+    /// weight gradient g.T @ x (100 x 128 x 784, whose last panel is one whole AVX-512 vector;
+    /// n = 40 leaves one whole AVX2 vector), rows of B longer than n (a column window), a ragged
+    /// last panel that is packed alone, and rows 4 KB apart (packed as before). A flipped B is
+    /// made dense before any kernel sees it; it is checked here all the same.
     func testRowMajorBReadInPlace() {
         forEachDevice { device in
-            for (i, (m, k, n)) in [(100, 128, 784), (12, 40, 48), (13, 33, 45), (128, 10, 100), (5, 300, 16)].enumerated() {
+            for (i, (m, k, n)) in [(100, 128, 784), (12, 40, 48), (13, 33, 45), (128, 10, 100), (5, 300, 16), (9, 20, 40)].enumerated() {
                 let gT = random([k, m], seed: UInt64(500 + i)), b = random([k, n], seed: UInt64(600 + i))
                 let a = gT.permuted([1, 0])
                 assertMatmul(floatTensor(gT, device: device).T.matmul(floatTensor(b, device: device)), a, b, "g.T x b")

@@ -4,7 +4,8 @@ import CTesselCPU
 // - B is packed per (K block, N block) into panels of `nr` columns, A per (M block, K block)
 //   into panels of `mr` rows, both zero-padded, so the micro-kernel reads memory sequentially and
 //   never checks bounds; packing reads through any strides, so transposed operands cost nothing;
-//   a row-major A is mostly read in place (see `readsAInPlace`);
+//   a row-major A is mostly read in place (see `readsAInPlace`), and so is a row-major B under
+//   few rows of A (`readsBInPlace`: the kernels step through B's rows by `bStep`);
 // - the micro-kernel keeps an mr x nr tile of C in 2*mr SIMD registers across the K block (a
 //   last panel of at most one vector's width gets an mr x simdWidth kernel, mr registers);
 // - on several cores, C is cut into one slab per core (rows, or columns when C is wide), each
@@ -152,7 +153,6 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
     // Equal K blocks: 784 = 4 x 196, not 3 x 256 + 16 (a 16-deep block is all load and store).
     let kBlocks = (k + kc - 1) / kc
     let kcMax = (k + kBlocks - 1) / kBlocks
-    let packedB = ThreadScratch.floats(.gemmPackedB, count: kcMax * roundUp(Swift.min(n, nc), nr))
     // Packing A (a scalar transpose) costs about one pass of the micro-kernel over it. A
     // row-major A is read in place instead: its mr rows are mr sequential streams, which the
     // hardware prefetcher follows (measured on Zen 5: n = 10 products 1.5x faster, 128x784x128
@@ -161,10 +161,12 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
     // B has few panels to reuse them over.
     let rowsShareL1Sets = a.rowStride % 1024 == 0
     let readsAInPlace = a.columnStride == 1 && (!rowsShareL1Sets || n <= 4 * nr)
-    // A row-major B is read in place too when few row panels of A pass over it (m = 100 in an
-    // MLP's weight gradient, g.T @ x: packing x was a pass over it for nine panels of A). Rows
-    // 4 KB apart are packed, for the same L1 sets as A's.
+    // A row-major B is read in place too when few row panels of A pass over it (m, this core's
+    // rows of C, is 100 in an MLP's weight gradient g.T @ x: packing x was a pass over it for
+    // nine panels of A). Rows 4 KB apart are packed, for the same L1 sets as A's.
     let readsBInPlace = b.columnStride == 1 && m <= bInPlaceRows && b.rowStride % 1024 != 0
+    // Read in place, B needs packing only for a ragged last panel: room for one panel.
+    let packedB = ThreadScratch.floats(.gemmPackedB, count: kcMax * (readsBInPlace ? nr : roundUp(Swift.min(n, nc), nr)))
     // Read in place, A needs packing only for a ragged last panel: room for one panel.
     let packedA = ThreadScratch.floats(.gemmPackedA, count: kcMax * (readsAInPlace ? mr : roundUp(Swift.min(m, mc), mr)))
     let edgeTile = ThreadScratch.floats(.gemmEdgeTile, count: mr * nr)
@@ -397,7 +399,7 @@ private func packB(_ b: StridedMatrix, rows: Range<Int>, columns: Range<Int>, in
 }
 
 /// C tile (mr x width, row stride ldc) (+)= A panel (mr x kc, packed or in place: element (r, p) at
-/// a[p * aStep + r * aRowStride]) * packed B panel (kc x width), where width is nr or, for a
+/// a[p * aStep + r * aRowStride]) * B panel (kc x width, row p at b + p * bStep), where width is nr or, for a
 /// narrow last panel, one vector.
 @inline(__always)
 private func microKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStride: Int, b: UnsafePointer<Float>, bStep: Int,
@@ -426,7 +428,7 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, aStep: Int, aRowStrid
 /// Rows of the kernel for a ragged row panel (see `Tile.run`).
 private let edgeRows = 4
 
-/// C tile (4 x width) (+)= A (4 x kc) * packed B panel: as `microKernel`, for the rows of a
+/// C tile (4 x width) (+)= A (4 x kc) * B panel: as `microKernel`, for the rows of a
 /// ragged panel. Eight accumulators (four for a one-vector panel): fewer than the FMA units
 /// can keep busy, but a third of the work of the full kernel on a 4-row panel.
 @inline(__always)
