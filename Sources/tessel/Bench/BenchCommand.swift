@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip checking each operation's result against the CPU backend before timing it.")
     var noCheck = false
 
-    @Flag(help: "After each case's table row, where its time goes op by op (host time between the ops the entry point runs).")
+    @Flag(help: "Under each device's table, where each case's time goes op by op (host time between the ops the entry point runs).")
     var profile = false
 
     /// Largest relative difference from the CPU backend a case may show (float32 sums in other orders).
