@@ -123,11 +123,10 @@ extension Dispatch {
                       DenseRun(buffer: written.buffer, offset: output.layout.offset), count)
                 return
             }
-            let viewA = StridedView(buffer: storageA.buffer, dtype: storageA.dtype,
-                                    layout: sameShape ? a.layout : a.layout.broadcast(to: shape, op: ""))
-            // A unary op passes its operand twice: one view (one buffer retain) serves both.
+            let viewA = StridedView(buffer: storageA.buffer, dtype: storageA.dtype, layout: a.layout.broadcast(to: shape, op: ""))
+            // An operand passed twice (every unary op, x * x) needs one view, one buffer retain.
             let viewB = storageB === storageA && b.layout == a.layout ? viewA
-                : StridedView(buffer: storageB.buffer, dtype: storageB.dtype, layout: sameShape ? b.layout : b.layout.broadcast(to: shape, op: ""))
+                : StridedView(buffer: storageB.buffer, dtype: storageB.dtype, layout: b.layout.broadcast(to: shape, op: ""))
             kernel(backend, viewA, viewB, StridedView(buffer: written.buffer, dtype: dtype, layout: output.layout))
         }
         if inPlace {

@@ -4,8 +4,8 @@ import Tessel
 
 /// Where a case's time goes, op by op (`tessel bench --profile`). An observer at the entry point
 /// notes the clock as each op finishes and charges the time since the previous op (or the run's
-/// start), less the observer's own bookkeeping, to it, so the host work before an op (autograd bookkeeping, a backward rule's own
-/// Swift) is charged to that op. Watching ops takes them off the path without bookkeeping, so
+/// start), less the observer's own bookkeeping, to it, so the host work before an op (autograd
+/// bookkeeping, a backward rule's own Swift) is charged to that op. Watching ops takes them off the path without bookkeeping, so
 /// the profile's total is above the timed run's, and the time after a run's last op is charged
 /// to nothing. On OpenCL the figures are host time (runs are not synchronised one by one), with
 /// the device's waits charged to the op that read a result.

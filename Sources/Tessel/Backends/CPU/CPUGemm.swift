@@ -194,7 +194,9 @@ private func sgemmOnOneCore(m: Int, n: Int, k: Int, a: StridedMatrix, b: Strided
                     for jr in stride(from: 0, to: ncBlock, by: nr) {
                         let columns = Swift.min(nr, ncBlock - jr)
                         let inPlace = readsBInPlace && columns == panelWidth(columns)
-                        let panel = inPlace ? UnsafePointer(b.base + pc * b.rowStride + jc + jr) : UnsafePointer(packedB + (readsBInPlace ? 0 : jr * kcBlock))
+                        // In place: B's own rows; packed: this panel's, or the one ragged panel.
+                        let panel = inPlace ? UnsafePointer(b.base + pc * b.rowStride + jc + jr)
+                            : UnsafePointer(packedB + (readsBInPlace ? 0 : jr * kcBlock))
                         let tile = Tile(rows: rows, columns: columns, kc: kcBlock, b: panel,
                                         bStep: inPlace ? b.rowStride : panelWidth(columns),
                                         c: c + (ic + ir) * ldc + jc + jr, ldc: ldc, accumulate: accumulate)

@@ -56,17 +56,12 @@ extension CPUBackend {
     func unpackBytes(_ packed: any BackendBuffer, scale: Float, shift: Float, into output: StridedView) {
         let bytes = UnsafePointer(packed.cpuPointer(UInt8.self))
         if output.layout.isContiguous {
-            let source = UncheckedSendable(bytes)
             if output.dtype == .float32 {
-                let target = UncheckedSendable(output.cpuBase(Float.self) + output.layout.offset)
-                parallelFor(output.count, grain: elementwiseGrain) { range in
-                    widenBytes(source.value, into: target.value, range) { shift.addingProduct(Float($0), scale) }
+                widenContiguous(bytes, into: output.cpuBase(Float.self) + output.layout.offset, count: output.count) {
+                    shift.addingProduct(Float($0), scale)
                 }
             } else {
-                let target = UncheckedSendable(output.cpuBase(Int32.self) + output.layout.offset)
-                parallelFor(output.count, grain: elementwiseGrain) { range in
-                    widenBytes(source.value, into: target.value, range) { Int32($0) }
-                }
+                widenContiguous(bytes, into: output.cpuBase(Int32.self) + output.layout.offset, count: output.count) { Int32($0) }
             }
             return
         }
@@ -125,12 +120,16 @@ struct RowWalk {
     }
 }
 
-/// `target[i] = widen(bytes[i])` over `range`, as a plain loop: the optimiser turns it into
-/// vector zero-extensions, conversions and fused multiply-adds inline. Swift's SIMD conversions
-/// between lane types (`Vector<Int32>(truncatingIfNeeded:)`, `Vector<Float>(_:)`) were out-of-line
-/// calls per vector that made widening an MNIST batch ~30 us, 8% of an epoch.
+/// `target[i] = widen(bytes[i])` for `count` elements on all cores, as a plain loop: the
+/// optimiser turns it into vector zero-extensions, conversions and fused multiply-adds inline.
+/// Swift's SIMD conversions between lane types (`Vector<Int32>(truncatingIfNeeded:)`,
+/// `Vector<Float>(_:)`) were out-of-line calls per vector that made widening an MNIST batch
+/// ~30 us, 8% of an epoch.
 @inline(__always)
-private func widenBytes<T>(_ bytes: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<T>, _ range: Range<Int>,
-                           _ widen: (UInt8) -> T) {
-    for i in range { target[i] = widen(bytes[i]) }
+private func widenContiguous<T>(_ bytes: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<T>, count: Int,
+                                _ widen: (UInt8) -> T) {
+    let source = UncheckedSendable(bytes), output = UncheckedSendable(target)
+    parallelFor(count, grain: elementwiseGrain) { range in
+        for i in range { output.value[i] = widen(source.value[i]) }
+    }
 }
